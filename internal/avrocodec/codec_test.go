@@ -1,0 +1,296 @@
+package avrocodec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/schemas"
+)
+
+const ticketJSON = `{
+  "id": 47423971, "uri": "/api/tickets/47423971/", "external_id": null, "language": "en",
+  "status": "open", "priority": "normal", "channel": "email", "via": "email",
+  "from_agent": false, "spam": null,
+  "customer": {"id": 358036840, "email": "jane@example.com", "name": "Jane Doe", "firstname": "Jane",
+               "lastname": "Doe", "meta": {"name_set_via": "email"}, "x_nested_new": 5},
+  "assignee_user": null, "assignee_user_id": null,
+  "assignee_team": {"id": 12, "name": "Support", "decoration": {"emoji": {"id": "ok"}}},
+  "assignee_team_id": 12, "subject": "Where is my order?", "excerpt": "Hi, ...",
+  "integrations": [{"name": "shop", "address": "shop@x", "type": "email"}],
+  "meta": {"b": 1, "a": [1, 2]},
+  "tags": [{"id": 1, "name": "vip", "uri": "/api/tags/1/", "decoration": {"color": "#fff"}}, "not-an-object"],
+  "custom_fields": null, "messages_count": "three", "is_unread": true,
+  "created_datetime": "2024-06-20T07:39:36.514848+00:00",
+  "opened_datetime": "2024-11-01T10:59:29+00:00",
+  "last_received_message_datetime": "2019-11-16T15:59:41.966927",
+  "last_message_datetime": "not a date",
+  "updated_datetime": "2024-06-21T08:00:00.000001+00:00",
+  "closed_datetime": null, "snooze_datetime": null, "trashed_datetime": null,
+  "brand_new_field": {"k": "v"}
+}`
+
+func mustEntity(t testing.TB, name string) catalog.Entity {
+	t.Helper()
+	e, err := catalog.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func encodeDecode(t *testing.T, entity, obj string, m Meta) (Record, map[string]any) {
+	t.Helper()
+	enc, err := NewEncoder(mustEntity(t, entity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := enc.Encode([]byte(obj), m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := reg.Decode(rec.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Schema.Entity != entity {
+		t.Fatalf("decoded entity %s, want %s", d.Schema.Entity, entity)
+	}
+	return rec, d.Value
+}
+
+func union(v any) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		for _, x := range m {
+			return x
+		}
+	}
+	return v
+}
+
+func TestTicketRoundTrip(t *testing.T) {
+	extracted := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	rec, v := encodeDecode(t, "tickets", ticketJSON, Meta{Domain: "acme", ExtractedAt: extracted})
+	if rec.ID != 47423971 {
+		t.Fatalf("id %d", rec.ID)
+	}
+	wantUpdated := time.Date(2024, 6, 21, 8, 0, 0, 1000, time.UTC)
+	if !rec.Sort.Equal(wantUpdated) || !rec.Version.Equal(wantUpdated) {
+		t.Fatalf("sort %v version %v", rec.Sort, rec.Version)
+	}
+	checks := map[string]any{
+		"id":                             int64(47423971),
+		"status":                         "open",
+		"spam":                           nil,
+		"is_unread":                      true,
+		"messages_count":                 nil, // "three" is not an integer: kept in _extra
+		"created_datetime":               time.Date(2024, 6, 20, 7, 39, 36, 514848000, time.UTC),
+		"opened_datetime":                time.Date(2024, 11, 1, 10, 59, 29, 0, time.UTC),
+		"last_received_message_datetime": time.Date(2019, 11, 16, 15, 59, 41, 966927000, time.UTC),
+		"last_message_datetime":          nil,
+		"meta":                           `{"b":1,"a":[1,2]}`,
+		"_domain":                        "acme",
+		"_extracted_at":                  extracted,
+	}
+	for k, want := range checks {
+		got := union(v[k])
+		if ts, ok := got.(time.Time); ok {
+			if !ts.Equal(want.(time.Time)) {
+				t.Errorf("%s = %v, want %v", k, ts, want)
+			}
+			continue
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s = %#v, want %#v", k, got, want)
+		}
+	}
+	cust := union(v["customer"]).(map[string]any)
+	if union(cust["email"]) != "jane@example.com" || union(cust["meta"]) != `{"name_set_via":"email"}` {
+		t.Errorf("customer = %v", cust)
+	}
+	tags := union(v["tags"]).([]any)
+	if len(tags) != 1 || union(tags[0].(map[string]any)["name"]) != "vip" {
+		t.Errorf("tags = %v", tags)
+	}
+	var extra map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(union(v["_extra"]).(string)), &extra); err != nil {
+		t.Fatal(err)
+	}
+	wantExtra := map[string]string{
+		"brand_new_field":       `{"k":"v"}`,
+		"customer.x_nested_new": `5`,
+		"messages_count":        `"three"`,
+		"last_message_datetime": `"not a date"`,
+		"tags[1]":               `"not-an-object"`,
+	}
+	if len(extra) != len(wantExtra) {
+		t.Errorf("_extra = %s", union(v["_extra"]))
+	}
+	for k, want := range wantExtra {
+		if string(extra[k]) != want {
+			t.Errorf("_extra[%s] = %s, want %s", k, extra[k], want)
+		}
+	}
+}
+
+func TestDerivedVersion(t *testing.T) {
+	survey := `{"id": 3416057, "body_text": "great", "created_datetime": "2026-01-01T00:00:00+00:00",
+	  "customer_id": 1, "meta": null, "score": 5, "scored_datetime": %s, "sent_datetime": "2026-01-02T00:00:00+00:00",
+	  "should_send_datetime": "2026-01-05T00:00:00+00:00", "ticket_id": 2, "uri": "/api/satisfaction-surveys/3416057/"}`
+	tests := []struct {
+		name   string
+		scored string
+		asOf   time.Time
+		want   time.Time
+	}{
+		{"future should_send ignored", `null`, time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{"should_send counts once passed", `null`, time.Date(2026, 1, 6, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)},
+		{"scored later wins", `"2026-01-07T00:00:00.5+00:00"`, time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 7, 0, 0, 0, 500000000, time.UTC)},
+		{"no cap", `null`, time.Time{}, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, v := encodeDecode(t, "satisfaction_surveys", fmt.Sprintf(survey, tc.scored), Meta{Domain: "acme", ExtractedAt: tc.asOf, AsOf: tc.asOf})
+			if !rec.Version.Equal(tc.want) {
+				t.Fatalf("version %v, want %v", rec.Version, tc.want)
+			}
+			if got := v["updated_datetime"].(time.Time); !got.Equal(tc.want) {
+				t.Fatalf("updated_datetime %v, want %v", got, tc.want)
+			}
+			if !rec.Sort.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+				t.Fatalf("sort %v", rec.Sort)
+			}
+			if union(v["score"]) != int64(5) {
+				t.Fatalf("score %v", v["score"])
+			}
+		})
+	}
+}
+
+func TestInvalidObjects(t *testing.T) {
+	enc, err := NewEncoder(mustEntity(t, "customers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []string{
+		`{"id": 1`,
+		`[1,2]`,
+		`{"email": "a@b"}`,
+		`{"id": "abc", "updated_datetime": "2024-01-01T00:00:00+00:00"}`,
+		`{"id": 1, "updated_datetime": null}`,
+		`{"id": 1, "updated_datetime": "yesterday"}`,
+	} {
+		_, err := enc.Encode([]byte(obj), Meta{Domain: "acme"}, nil)
+		if !errors.Is(err, ErrInvalidObject) {
+			t.Errorf("Encode(%s) err = %v, want ErrInvalidObject", obj, err)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := NewEncoder(mustEntity(t, "customers"))
+	rec, err := enc.Encode([]byte(`{"id": 1, "updated_datetime": "2024-01-01T00:00:00+00:00"}`), Meta{Domain: "acme"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := append([]byte{}, rec.Value...)
+	unknown[5] ^= 0xff
+	tests := []struct {
+		name  string
+		value []byte
+		want  error
+	}{
+		{"not soe", []byte(`{"id":1}`), ErrNotSingleObject},
+		{"empty", nil, ErrNotSingleObject},
+		{"unknown fingerprint", unknown, ErrUnknownSchema},
+		{"truncated", rec.Value[:len(rec.Value)-3], ErrCorruptRecord},
+		{"trailing bytes", append(append([]byte{}, rec.Value...), 0, 0, 0, 0), ErrCorruptRecord},
+	}
+	for _, tc := range tests {
+		if _, err := reg.Decode(tc.value); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if _, err := reg.Decode(rec.Value); err != nil {
+		t.Fatalf("good record: %v", err)
+	}
+}
+
+// TestReleasedSchemasResolve guards the promise that every released schema version stays
+// readable: released.txt lists them, and each must be embedded (current or history/).
+func TestReleasedSchemasResolve(t *testing.T) {
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := schemas.Released()
+	for entity, fps := range released {
+		for _, fp := range fps {
+			var n uint64
+			if _, err := fmt.Sscanf(fp, "%x", &n); err != nil {
+				t.Fatalf("bad fingerprint %q", fp)
+			}
+			s, ok := reg.Lookup(n)
+			if !ok || s.Entity != entity {
+				t.Errorf("released schema %s %s is not embedded; restore it under schemas/history/", entity, fp)
+			}
+		}
+	}
+	for _, e := range catalog.All() {
+		text, err := schemas.Current(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := goavro.NewCodec(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fp := fmt.Sprintf("%016x", c.Rabin)
+		found := false
+		for _, r := range released[e.Name] {
+			found = found || r == fp
+		}
+		if !found {
+			t.Errorf("current schema of %s is not listed; add this line to schemas/released.txt:\n%s %s", e.Name, e.Name, fp)
+		}
+	}
+}
+
+func TestSchemaKinds(t *testing.T) {
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range reg.Schemas("") {
+		for _, name := range []string{"id", "_domain", "_extracted_at", "_extra"} {
+			if _, ok := s.Root.Field(name); !ok {
+				t.Errorf("%s schema %016x lacks %s", s.Entity, s.Fingerprint, name)
+			}
+		}
+		if !strings.Contains(s.Canonical(), `"name":"id"`) {
+			t.Errorf("canonical form of %s: %s", s.Entity, s.Canonical())
+		}
+	}
+	tk, _ := reg.Schemas("tickets")[0].Root.Field("customer")
+	if tk.Type.Kind != KindRecord || !tk.Type.Nullable {
+		t.Errorf("ticket customer kind %v nullable %v", tk.Type.Kind, tk.Type.Nullable)
+	}
+	meta, _ := reg.Schemas("tickets")[0].Root.Field("meta")
+	if meta.Type.Kind != KindJSON {
+		t.Errorf("ticket meta kind %v", meta.Type.Kind)
+	}
+}

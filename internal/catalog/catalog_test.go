@@ -1,0 +1,87 @@
+package catalog
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gorgias-kafka/gorgias-kafka/schemas"
+)
+
+func TestEveryEntityHasSchema(t *testing.T) {
+	for _, e := range All() {
+		if _, err := schemas.Current(e.Name); err != nil {
+			t.Errorf("entity %s: %v", e.Name, err)
+		}
+	}
+}
+
+func TestDesignTable(t *testing.T) {
+	// DESIGN §2, row for row.
+	want := map[string][3]string{
+		"customers":            {"/api/customers", "updated_datetime:desc", "updated_datetime"},
+		"tickets":              {"/api/tickets", "updated_datetime:desc", "updated_datetime"},
+		"ticket_messages":      {"/api/messages", "created_datetime:desc", "created_datetime"},
+		"satisfaction_surveys": {"/api/satisfaction-surveys", "created_datetime:desc", "created_datetime"},
+	}
+	if len(All()) != len(want) {
+		t.Fatalf("catalog has %d entities, want %d", len(All()), len(want))
+	}
+	for _, e := range All() {
+		w, ok := want[e.Name]
+		if !ok {
+			t.Fatalf("unexpected entity %s", e.Name)
+		}
+		got := [3]string{e.Endpoint(), e.OrderBy(), e.SortField}
+		if got != w {
+			t.Errorf("%s: got %v want %v", e.Name, got, w)
+		}
+		if e.SortIsVersion() == e.DerivedVersion {
+			t.Errorf("%s: SortIsVersion and DerivedVersion must differ", e.Name)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr string
+	}{
+		{"", "customers,tickets,ticket_messages,satisfaction_surveys", ""},
+		{"all", "customers,tickets,ticket_messages,satisfaction_surveys", ""},
+		{"tickets, customers,tickets", "customers,tickets", ""},
+		{"tickets,bogus,nope", "", "unknown entities bogus, nope"},
+		{",", "", "no entities"},
+	}
+	for _, tc := range tests {
+		got, err := Parse(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Parse(%q) err = %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tc.in, err)
+		}
+		var names []string
+		for _, e := range got {
+			names = append(names, e.Name)
+		}
+		if strings.Join(names, ",") != tc.want {
+			t.Errorf("Parse(%q) = %v, want %s", tc.in, names, tc.want)
+		}
+	}
+}
+
+func TestTopicRoundTrip(t *testing.T) {
+	for _, e := range All() {
+		got, ok := ByTopic("gorgias.", e.Topic("gorgias."))
+		if !ok || got.Name != e.Name {
+			t.Errorf("ByTopic(%s) = %v %v", e.Topic("gorgias."), got.Name, ok)
+		}
+	}
+	if _, ok := ByTopic("gorgias.", "other.tickets"); ok {
+		t.Error("ByTopic matched a foreign prefix")
+	}
+}

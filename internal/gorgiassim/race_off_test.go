@@ -1,0 +1,5 @@
+//go:build !race
+
+package gorgiassim
+
+const raceEnabled = false

@@ -1,0 +1,243 @@
+// Package producer publishes new and changed Gorgias objects to Kafka, exactly once.
+//
+// For each entity it sweeps the Gorgias list endpoint newest first and, per page, commits
+// the page's new object versions (Avro, one topic per entity, keyed by id) together with
+// the entity's progress state (a JSON record in the compacted <prefix>_producer_state
+// topic) in one Kafka transaction. The state describes exactly which object versions
+// have been published (see Segment), so a crash at any point, followed by a restart,
+// neither loses nor duplicates a version.
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+)
+
+// Lister fetches one page of a Gorgias list endpoint. *gorgias.Client implements it.
+type Lister interface {
+	List(ctx context.Context, resource string, p gorgias.ListParams) (*gorgias.Page, error)
+}
+
+// Config configures a Producer. Zero values take the documented defaults.
+type Config struct {
+	// Domain is the Gorgias account, written to every record's _domain.
+	Domain string
+	// TopicPrefix prefixes every topic (default "gorgias.").
+	TopicPrefix string
+	// Entities to sweep, in order (default all).
+	Entities []catalog.Entity
+	// Topics says how missing topics are created.
+	Topics TopicConfig
+	// TransactionalID of the Kafka producer (default "<prefix>producer"). Two producers
+	// with the same id fence each other: the newer one wins.
+	TransactionalID string
+	// Lookback is how far behind the newest created_datetime the sweeps of messages and
+	// surveys re-read, to see objects that changed after creation (default 7 days).
+	Lookback time.Duration
+	// IntervalStart and IntervalEnd, when set, bound the versions a run publishes
+	// (inclusive), like ingestr's --interval-start/--interval-end.
+	IntervalStart, IntervalEnd time.Time
+	// PollInterval is the pause between two rounds of sweeps in continuous mode
+	// (default 1 minute).
+	PollInterval time.Duration
+	// Once makes Run return after one sweep of each entity.
+	Once bool
+	// PageSize is the list limit (default and maximum 100).
+	PageSize int
+	// ClockSkew is subtracted from the Gorgias server time to get a sweep's AsOf for
+	// entities with a derived version (default 5 s).
+	ClockSkew time.Duration
+	// MaxSegments caps the covered segments kept per entity (default 32). Only interval
+	// runs reaching further back than the last MaxSegments sweeps of messages or surveys
+	// can then re-publish a version already published.
+	MaxSegments int
+	// ProgressEvery is the interval of progress log lines during a sweep (default 10 s).
+	ProgressEvery time.Duration
+	// Logger receives progress and lifecycle lines (default slog.Default()).
+	Logger *slog.Logger
+	// Metrics, if set, is told about every page and sweep.
+	Metrics Observer
+}
+
+// Observer receives producer events, e.g. to export metrics. Methods must not block.
+type Observer interface {
+	PageCommitted(entity string, records int)
+	SweepDone(entity string, watermark time.Time)
+}
+
+func (c Config) withDefaults() Config {
+	if c.TopicPrefix == "" {
+		c.TopicPrefix = "gorgias."
+	}
+	if len(c.Entities) == 0 {
+		c.Entities = catalog.All()
+	}
+	c.Topics = c.Topics.withDefaults()
+	if c.TransactionalID == "" {
+		c.TransactionalID = c.TopicPrefix + "producer"
+	}
+	if c.Lookback == 0 {
+		c.Lookback = 7 * 24 * time.Hour
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Minute
+	}
+	if c.PageSize <= 0 || c.PageSize > 100 {
+		c.PageSize = 100
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = 5 * time.Second
+	}
+	if c.MaxSegments == 0 {
+		c.MaxSegments = 32
+	}
+	if c.ProgressEvery == 0 {
+		c.ProgressEvery = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Producer sweeps Gorgias and publishes to Kafka. Create it with New and call Run once.
+type Producer struct {
+	cfg      Config
+	api      Lister
+	kopts    []kgo.Opt
+	encoders map[string]*avrocodec.Encoder
+	states   map[string]*EntityState
+
+	cl *kgo.Client // transactional client, live during Run
+
+	// hook, when set by tests, is called at each step; an error simulates a crash there.
+	hook func(step, entity string) error
+}
+
+// New validates cfg and returns a Producer that will reach Kafka with kopts (seed
+// brokers, security and client tuning; the producer adds its transactional settings).
+func New(cfg Config, api Lister, kopts []kgo.Opt) (*Producer, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Domain == "" {
+		return nil, errors.New("producer: Domain is required")
+	}
+	if !cfg.IntervalStart.IsZero() && !cfg.IntervalEnd.IsZero() && !cfg.IntervalStart.Before(cfg.IntervalEnd) {
+		return nil, fmt.Errorf("producer: interval start %s must be before interval end %s",
+			cfg.IntervalStart.Format(time.RFC3339), cfg.IntervalEnd.Format(time.RFC3339))
+	}
+	p := &Producer{cfg: cfg, api: api, kopts: kopts, encoders: map[string]*avrocodec.Encoder{}}
+	for _, e := range cfg.Entities {
+		enc, err := avrocodec.NewEncoder(e)
+		if err != nil {
+			return nil, err
+		}
+		p.encoders[e.Name] = enc
+	}
+	return p, nil
+}
+
+// Run sets up topics, fences older instances, loads the state and sweeps until ctx is
+// cancelled (continuous mode) or every entity was swept once (Config.Once). A cancelled
+// ctx is a clean stop: the page being committed finishes, nothing is half-written, and
+// Run returns nil. Any other failure is returned.
+func (p *Producer) Run(ctx context.Context) (err error) {
+	log := p.cfg.Logger
+	var topics []string
+	for _, e := range p.cfg.Entities {
+		topics = append(topics, e.Topic(p.cfg.TopicPrefix))
+	}
+	stateTopic := StateTopic(p.cfg.TopicPrefix)
+
+	adm, err := kadm.NewOptClient(p.kopts...)
+	if err != nil {
+		return fmt.Errorf("kafka admin client: %w", err)
+	}
+	err = ensureTopics(ctx, adm, p.cfg.Topics, topics, stateTopic)
+	adm.Close()
+	if err != nil {
+		return p.stopErr(ctx, err)
+	}
+
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...),
+		kgo.TransactionalID(p.cfg.TransactionalID),
+		kgo.TransactionTimeout(60*time.Second),
+		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.ProducerBatchMaxBytes(4<<20),
+	)...)
+	if err != nil {
+		return fmt.Errorf("kafka client: %w", err)
+	}
+	p.cl = cl
+	defer cl.Close()
+	// Initialising the producer id fences any older instance and aborts its open
+	// transaction, so the state read below is final.
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		return p.stopErr(ctx, fmt.Errorf("init transactional producer %q: %w", p.cfg.TransactionalID, err))
+	}
+	p.states, err = readState(ctx, p.kopts, stateTopic)
+	if err != nil {
+		return p.stopErr(ctx, err)
+	}
+	for _, e := range p.cfg.Entities {
+		st := p.states[e.Name]
+		if st == nil {
+			st = &EntityState{Entity: e.Name}
+			p.states[e.Name] = st
+		}
+		log.Info("producer state loaded", "entity", e.Name, "backfilled", st.Backfilled,
+			"segments", len(st.Segments), "published", st.Published, "watermark", fmtMicros(st.Watermark))
+	}
+
+	for round := 0; ; round++ {
+		for _, e := range p.cfg.Entities {
+			if err := p.sweep(ctx, e); err != nil {
+				return p.stopErr(ctx, err)
+			}
+		}
+		if p.cfg.Once {
+			return nil
+		}
+		t := time.NewTimer(p.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// stopErr turns errors caused by ctx cancellation into a clean stop.
+func (p *Producer) stopErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
+		p.cfg.Logger.Info("producer stopping", "reason", context.Cause(ctx))
+		return nil
+	}
+	return err
+}
+
+// States returns a copy of the current state of each entity (after Run has loaded it).
+func (p *Producer) States() map[string]EntityState {
+	out := map[string]EntityState{}
+	for k, v := range p.states {
+		out[k] = *v.clone()
+	}
+	return out
+}
+
+func fmtMicros(us int64) string {
+	if us == 0 || us == minTime || us == maxTime {
+		return "none"
+	}
+	return time.UnixMicro(us).UTC().Format(time.RFC3339Nano)
+}

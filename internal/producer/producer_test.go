@@ -1,0 +1,380 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+)
+
+var smallSim = gorgiassim.Config{Seed: 7, Customers: 250, Tickets: 400}
+
+func entity(t testing.TB, name string) catalog.Entity {
+	t.Helper()
+	e, err := catalog.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func countRecords(byID map[int64][]published) int {
+	n := 0
+	for _, rs := range byID {
+		n += len(rs)
+	}
+	return n
+}
+
+func TestFullSweepThenEdits(t *testing.T) {
+	e := newEnv(t, smallSim)
+	e.mustRun(e.config())
+	first := map[string]map[int64][]published{}
+	for _, ent := range catalog.All() {
+		first[ent.Name] = e.checkExact(ent)
+		if got, want := countRecords(first[ent.Name]), len(e.sim.IDs(ent.Resource)); got != want {
+			t.Fatalf("%s: first sweep published %d records for %d objects", ent.Name, got, want)
+		}
+	}
+
+	// A sweep with no change publishes nothing.
+	e.mustRun(e.config())
+	for _, ent := range catalog.All() {
+		if got, want := countRecords(e.checkExact(ent)), countRecords(first[ent.Name]); got != want {
+			t.Fatalf("%s: an idle sweep published %d new records", ent.Name, got-want)
+		}
+	}
+
+	// One precise edit yields exactly one new version.
+	tid := e.sim.IDs("tickets")[10]
+	if err := e.sim.EditTicket(tid); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(e.config())
+	tickets := e.checkExact(entity(t, "tickets"))
+	if n := len(tickets[tid]); n != 2 {
+		t.Fatalf("edited ticket %d has %d versions in Kafka, want 2", tid, n)
+	}
+	if got, want := countRecords(tickets), countRecords(first["tickets"])+1; got != want {
+		t.Fatalf("tickets: %d records after one edit, want %d", got, want)
+	}
+
+	// A day of activity: every entity changes; each change lands once.
+	ch := e.sim.Advance(24 * time.Hour)
+	if ch.Len() == 0 {
+		t.Fatal("Advance changed nothing")
+	}
+	e.mustRun(e.config())
+	for _, ent := range catalog.All() {
+		e.checkExact(ent)
+	}
+}
+
+func TestCrashAtEveryStep(t *testing.T) {
+	steps := []string{stepFetch, stepBeforeProduce, stepAfterProduce, stepAfterCommit}
+	for _, ent := range []string{"tickets", "ticket_messages"} {
+		for _, step := range steps {
+			for _, page := range []int{1, 3} {
+				t.Run(fmt.Sprintf("%s/%s/page%d", ent, step, page), func(t *testing.T) {
+					e := newEnv(t, smallSim)
+					crashOnce := func(after bool) func(string, string) error {
+						var n atomic.Int32
+						var fired atomic.Bool
+						return func(s, en string) error {
+							if en != ent || s != step || fired.Load() {
+								return nil
+							}
+							if int(n.Add(1)) == page {
+								fired.Store(true)
+								return errCrash
+							}
+							return nil
+						}
+					}
+					ctx := context.Background()
+					// Backfill crash, restart.
+					if err := e.run(ctx, e.config(), crashOnce(false)); !errors.Is(err, errCrash) {
+						t.Fatalf("first run: %v, want the simulated crash", err)
+					}
+					e.mustRun(e.config())
+					for _, en := range catalog.All() {
+						e.checkExact(en)
+					}
+					// Incremental crash after activity, restart.
+					e.sim.Advance(36 * time.Hour)
+					if err := e.run(ctx, e.config(), crashOnce(false)); err != nil && !errors.Is(err, errCrash) {
+						t.Fatalf("incremental run: %v", err)
+					}
+					e.mustRun(e.config())
+					for _, en := range catalog.All() {
+						e.checkExact(en)
+					}
+				})
+			}
+		}
+	}
+}
+
+// A crash of the producer while it waits out a 429 (Retry-after) loses and duplicates
+// nothing.
+func TestCrashDuringRateLimitWait(t *testing.T) {
+	e := newEnv(t, smallSim)
+	e.sim.SetFaults(gorgiassim.Faults{Next: []gorgiassim.Fault{{}, {}, {}, {Status: 429, RetryAfter: 30}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.run(ctx, e.config(), nil) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.api.Stats().Throttled == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the 429 was never served")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // now inside the Retry-after wait
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop during rate-limit wait: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("producer did not stop during its rate-limit wait")
+	}
+	// The restarted process has a new client (the old one would still honour the wait).
+	e2 := newEnvWith(t, e.cluster, e.sim)
+	e2.prefix = e.prefix
+	e2.mustRun(e2.config())
+	for _, en := range catalog.All() {
+		e2.checkExact(en)
+	}
+}
+
+// Restarting the broker itself from its data dir, mid-backfill, changes nothing.
+func TestBrokerRestartFromDataDir(t *testing.T) {
+	dir := t.TempDir()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := c.ListenAddrs()
+	e := newEnvWithCluster(t, c, smallSim)
+	var pages atomic.Int32
+	err = e.run(context.Background(), e.config(), func(step, en string) error {
+		if step == stepAfterProduce && pages.Add(1) == 6 {
+			return errCrash
+		}
+		return nil
+	})
+	if !errors.Is(err, errCrash) {
+		t.Fatalf("first run: %v", err)
+	}
+	c.Close()
+	port := addrs[0][strings.LastIndex(addrs[0], ":")+1:]
+	var p int
+	fmt.Sscan(port, &p)
+	c2, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dir), kfake.Ports(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c2.Close)
+	e2 := newEnvWith(t, c2, e.sim)
+	e2.prefix = e.prefix
+	e2.mustRun(e2.config())
+	for _, en := range catalog.All() {
+		e2.checkExact(en)
+	}
+}
+
+// Messages and surveys change after creation; a survey scored inside the lookback window
+// is published again, one scored outside it is not.
+func TestLookbackWindow(t *testing.T) {
+	e := newEnv(t, smallSim)
+	e.mustRun(e.config())
+	surveys := entity(t, "satisfaction_surveys")
+	base := e.checkExact(surveys)
+
+	now := e.sim.Now()
+	var inside, outside int64
+	for _, raw := range e.sim.Objects("satisfaction-surveys") {
+		var s struct {
+			ID      int64   `json:"id"`
+			Created string  `json:"created_datetime"`
+			Scored  *string `json:"scored_datetime"`
+		}
+		mustJSON(t, raw, &s)
+		created, err := gorgias.ParseTime(s.Created)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Scored != nil {
+			continue
+		}
+		age := now.Sub(created)
+		if inside == 0 && age > 24*time.Hour && age < 5*24*time.Hour {
+			inside = s.ID
+		}
+		if outside == 0 && age > 10*24*time.Hour {
+			outside = s.ID
+		}
+	}
+	if inside == 0 || outside == 0 {
+		t.Fatalf("simulator lacks unscored surveys of the right ages (inside=%d outside=%d)", inside, outside)
+	}
+	for _, id := range []int64{inside, outside} {
+		if err := e.sim.ScoreSurvey(id, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mustRun(e.config(func(c *Config) { c.Lookback = 7 * 24 * time.Hour }))
+	recs := e.readTopic(surveys)
+	count := map[int64]int{}
+	for _, r := range recs {
+		count[r.id]++
+	}
+	if count[inside] != 2 {
+		t.Errorf("survey %d scored inside the window: %d versions, want 2", inside, count[inside])
+	}
+	if count[outside] != 1 {
+		t.Errorf("survey %d scored outside the window: %d versions, want 1", outside, count[outside])
+	}
+	if got, want := len(recs), countRecords(base)+1; got != want {
+		t.Errorf("surveys: %d records, want %d", got, want)
+	}
+}
+
+func TestPacingAvoids429(t *testing.T) {
+	cfg := smallSim
+	cfg.RateLimit, cfg.RateWindow = 6, time.Second
+	e := newEnvWith(t, mustCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
+		c.RateLimit, c.RateWindow = 6, time.Second
+	})
+	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{entity(t, "ticket_messages")} }))
+	if n := e.sim.Stats().Throttled429; n != 0 {
+		t.Fatalf("%d requests were throttled under header pacing", n)
+	}
+	if n := e.sim.Stats().Requests; n < 12 {
+		t.Fatalf("only %d requests: the test never reached the limit", n)
+	}
+	e.checkExact(entity(t, "ticket_messages"))
+}
+
+func TestFaultStormsLoseNothing(t *testing.T) {
+	cfg := smallSim
+	cfg.ExtraFields = true
+	e := newEnvWith(t, mustCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
+		c.MaxRetries, c.Max429Retries = 30, 30
+	})
+	e.sim.SetFaults(gorgiassim.Faults{
+		ServerErrorRate: 0.2, MalformedRate: 0.15, SlowRate: 0.05, SlowDelay: 20 * time.Millisecond,
+		Next: []gorgiassim.Fault{{Status: 429, RetryAfter: 1}, {Status: 503}, {Malformed: true}, {Status: 429, RetryAfter: 1}},
+	})
+	e.mustRun(e.config())
+	st := e.sim.Stats()
+	if st.Injected5xx == 0 || st.Malformed == 0 || st.Statuses[429] == 0 {
+		t.Fatalf("faults were not injected: %+v", st)
+	}
+	for _, en := range catalog.All() {
+		byID := e.checkExact(en)
+		for _, rs := range byID {
+			if rs[0].value["_extra"] == nil {
+				t.Fatalf("%s: unknown fields were not kept in _extra", en.Name)
+			}
+			break
+		}
+	}
+}
+
+func TestWrongCredentials(t *testing.T) {
+	e := newEnv(t, smallSim, func(c *gorgias.Config) { c.Credentials.APIKey = "wrong-secret-key-123" })
+	err := e.run(context.Background(), e.config(), nil)
+	if !errors.Is(err, gorgias.ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "wrong-secret-key-123") {
+		t.Fatalf("error leaks the API key: %s", msg)
+	}
+	if !strings.Contains(msg, "acme") || !strings.Contains(msg, "sim@example.com") {
+		t.Fatalf("error does not name the account and user: %s", msg)
+	}
+	if st := e.sim.Stats(); st.Requests > 1 {
+		t.Fatalf("401 was retried: %d requests", st.Requests)
+	}
+}
+
+func TestForbiddenNamesResource(t *testing.T) {
+	e := newEnv(t, smallSim)
+	e.sim.Deny("satisfaction-surveys")
+	err := e.run(context.Background(), e.config(), nil)
+	if !errors.Is(err, gorgias.ErrForbidden) || !strings.Contains(err.Error(), "satisfaction-surveys") {
+		t.Fatalf("err = %v, want ErrForbidden naming the resource", err)
+	}
+	// Entities before the denied one were committed and stay exact.
+	e.checkExact(entity(t, "tickets"))
+}
+
+func TestIntervalBounds(t *testing.T) {
+	e := newEnv(t, smallSim)
+	tickets := entity(t, "tickets")
+	now := e.sim.Now()
+	start, end := now.Add(-60*24*time.Hour), now.Add(-30*24*time.Hour)
+	e.mustRun(e.config(func(c *Config) {
+		c.Entities = []catalog.Entity{tickets}
+		c.IntervalStart, c.IntervalEnd = start, end
+	}))
+	recs := e.readTopic(tickets)
+	want := 0
+	for _, tr := range e.truth(tickets) {
+		if tr.version >= start.UnixMicro() && tr.version <= end.UnixMicro() {
+			want++
+		}
+	}
+	if len(recs) != want || want == 0 {
+		t.Fatalf("interval run published %d records, want %d", len(recs), want)
+	}
+	for _, r := range recs {
+		if r.version < start.UnixMicro() || r.version > end.UnixMicro() {
+			t.Fatalf("record %d version %s outside the interval", r.id, fmtMicros(r.version))
+		}
+	}
+	// An unbounded run afterwards completes the history without republishing the window.
+	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{tickets} }))
+	e.checkExact(tickets)
+}
+
+func TestStopIsClean(t *testing.T) {
+	e := newEnv(t, smallSim)
+	ctx, cancel := context.WithCancel(context.Background())
+	var pages atomic.Int32
+	err := e.run(ctx, e.config(), func(step, en string) error {
+		if step == stepAfterProduce && pages.Add(1) == 4 {
+			cancel() // SIGTERM while a transaction is open
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	e.mustRun(e.config())
+	for _, en := range catalog.All() {
+		e.checkExact(en)
+	}
+}
+
+func mustCluster(t testing.TB) *kfake.Cluster {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
