@@ -1,7 +1,6 @@
 package gorgias
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -80,6 +79,10 @@ type Config struct {
 	// 20s (10s on Enterprise accounts).
 	RateWindow time.Duration
 	// SafetyMargin is the number of requests kept free in the bucket, default 1.
+	// It absorbs errors of the client's estimate of the bucket level (server
+	// rounding, out-of-order answers, jitter of the delay before the server
+	// admits a request); raise it if 429s still appear, e.g. when another
+	// client uses the same account.
 	SafetyMargin int
 	// MaxRetries bounds retries of 5xx, timeouts, transport errors and
 	// malformed bodies per request, default 8.
@@ -212,9 +215,12 @@ func NewClient(cfg Config) (*Client, error) {
 
 	rt := cfg.Transport
 	if rt == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 16
-		rt = t
+		rt = http.DefaultTransport
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			t := dt.Clone()
+			t.MaxIdleConnsPerHost = 16
+			rt = t
+		}
 	}
 	c.hc = &http.Client{Transport: rt}
 	return c, nil
@@ -468,7 +474,7 @@ func (c *Client) do(ctx context.Context, resource, path, rawQuery string, decode
 			lastErr = err
 		case res.status == http.StatusTooManyRequests:
 			c.stats.throttled.Add(1)
-
+			throttles++
 			if throttles > c.max429 {
 				return fmt.Errorf("%s: %w: gave up after %d consecutive 429 answers", op(), ErrRateLimited, throttles)
 			}
@@ -573,35 +579,36 @@ func (c *Client) transportError(actx context.Context, err error) error {
 var errTooLarge = errors.New("body too large")
 
 // readBody reads at most limit bytes; longer bodies return what was read and
-// errTooLarge. The buffer is sized from Content-Length when known.
+// errTooLarge. With a known Content-Length the buffer is allocated once.
 func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
 	size := int64(4096)
-	if contentLength > 0 {
-		size = min(contentLength+1, limit+1)
+	if contentLength >= 0 {
+		size = min(contentLength, limit) + 1 // +1 to see EOF without growing
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
-	if err != nil {
-		return buf.Bytes(), err
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return buf[:limit], errTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	if n > limit {
-		return buf.Bytes()[:limit], errTooLarge
-	}
-	return buf.Bytes(), nil
 }
 
 // statusError builds the fail-fast error for a non-retryable status.
 func (c *Client) statusError(resource, path string, res *response) error {
-	kind := ErrBadRequest
-	switch res.status {
-	case http.StatusUnauthorized:
-		kind = ErrUnauthorized
-	case http.StatusForbidden:
-		kind = ErrForbidden
-	}
 	return &APIError{
 		Domain: c.domain, Email: c.email, Method: http.MethodGet, Path: path, Resource: resource,
-		StatusCode: res.status, Message: c.apiMessage(res.body), kind: kind,
+		StatusCode: res.status, Message: c.apiMessage(res.body),
 	}
 }
 
@@ -777,7 +784,7 @@ type Stats struct {
 	ServerErrors int64         // 5xx answers received
 	LastUsed     int           // "used" of the last X-Gorgias-Account-Api-Call-Limit seen
 	LastLimit    int           // "limit" of the last X-Gorgias-Account-Api-Call-Limit seen (0: none yet)
-	WaitTime     time.Duration // total time callers waited for rate-limit budget (pacing)
+	WaitTime     time.Duration // time spent waiting for rate-limit budget (pacing), summed over callers
 	RetryWait    time.Duration // total time slept for Retry-after and back-off
 }
 

@@ -365,3 +365,30 @@ func TestGet(t *testing.T) {
 		t.Fatalf("Get = %s, %v after %d requests", b, err, rt.count())
 	}
 }
+
+func TestLogging(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs logBuffer
+		rt := &scripted{steps: []func(*http.Request) (*http.Response, error){
+			status(429, ``, "Retry-After", "1"), status(429, ``, "Retry-After", "1"), status(429, ``, "Retry-After", "1"),
+			status(500, `oops`), status(200, listBody(1, ""), CallLimitHeader, "12/40"),
+		}}
+		c := newTestClient(t, Config{Transport: rt, Logger: debugLogger(&logs), BackoffBase: time.Millisecond, BackoffMax: time.Millisecond})
+		if _, err := c.List(t.Context(), "tickets", ListParams{}); err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		if n := strings.Count(out, `msg="gorgias request"`); n != 5 {
+			t.Errorf("%d debug request lines, want 5:\n%s", n, out)
+		}
+		for _, w := range []string{"path=/api/tickets", "status=200", "call_limit=12/40", "status=429"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("log lacks %q:\n%s", w, out)
+			}
+		}
+		if n := strings.Count(out, "level=WARN"); n != 1 {
+			t.Errorf("%d WARN lines for one storm, want 1 (rate-limited):\n%s", n, out)
+		}
+		assertNoSecret(t, "logs", out)
+	})
+}

@@ -56,16 +56,25 @@ type APIError struct {
 	Resource   string // resource as passed to List, e.g. "tickets"
 	StatusCode int
 	Message    string // the API's error message (truncated), may be empty
+}
 
-	kind error
+// sentinelFor maps a non-retryable status to its sentinel.
+func sentinelFor(status int) error {
+	switch status {
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
+	}
+	return ErrBadRequest
 }
 
 // Error implements error.
 func (e *APIError) Error() string {
 	head := fmt.Sprintf("gorgias account %q: %s %s: %s (HTTP %d %s)",
-		e.Domain, e.Method, e.Path, e.kind, e.StatusCode, http.StatusText(e.StatusCode))
+		e.Domain, e.Method, e.Path, e.Unwrap(), e.StatusCode, http.StatusText(e.StatusCode))
 	var hint string
-	switch e.kind {
+	switch e.Unwrap() {
 	case ErrUnauthorized:
 		hint = fmt.Sprintf("the credentials of user %s were rejected for account %q; check the API key "+
 			"(Settings > REST API) and that it belongs to this user and account", e.Email, e.Domain)
@@ -83,5 +92,6 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Unwrap returns the sentinel for the status class.
-func (e *APIError) Unwrap() error { return e.kind }
+// Unwrap returns the sentinel for the status: ErrUnauthorized for 401,
+// ErrForbidden for 403, ErrBadRequest otherwise.
+func (e *APIError) Unwrap() error { return sentinelFor(e.StatusCode) }

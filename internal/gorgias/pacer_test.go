@@ -117,7 +117,9 @@ func TestPacing(t *testing.T) {
 // the first answer reveals it and the client backs off instead of bursting.
 func TestPacingSharedBudgetAlreadyUsed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := &bucketAPI{capacity: 40, window: 20 * time.Second}
+		// With latency the eight workers' first requests would overlap; without
+		// the single-request probe they would all be sent into a nearly full bucket.
+		api := &bucketAPI{capacity: 40, window: 20 * time.Second, up: fixed(50 * time.Millisecond), down: fixed(200 * time.Millisecond)}
 		api.level, api.at = 38, time.Now() // someone else used 38 of 40
 		c := newTestClient(t, Config{Transport: api})
 		var wg sync.WaitGroup
