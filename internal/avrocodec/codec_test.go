@@ -294,3 +294,32 @@ func TestSchemaKinds(t *testing.T) {
 		t.Errorf("ticket meta kind %v", meta.Type.Kind)
 	}
 }
+
+// FuzzEncode: any input either encodes to a record that decodes with its writer schema,
+// or fails with ErrInvalidObject; it never panics.
+func FuzzEncode(f *testing.F) {
+	f.Add([]byte(ticketJSON))
+	f.Add([]byte(`{"id": 1, "updated_datetime": "2024-01-01T00:00:00+00:00", "tags": [1, {"id": "x"}], "customer": []}`))
+	f.Add([]byte(`{"id": 1, "updated_datetime": "2024-01-01T00:00:00+00:00", "meta": {"a": tru}}`))
+	f.Add([]byte(`{"id": 1, "updated_datetime": "2024-01-01T00:00:00+00:00", "subj\u0065ct": "\u00e9\"x"}`))
+	enc, err := NewEncoder(mustEntity(f, "tickets"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	reg, err := NewRegistry()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		rec, err := enc.Encode(in, Meta{Domain: "acme"}, nil)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidObject) {
+				t.Fatalf("error %v does not wrap ErrInvalidObject", err)
+			}
+			return
+		}
+		if _, err := reg.Decode(rec.Value); err != nil {
+			t.Fatalf("encoded record does not decode: %v (input %q)", err, in)
+		}
+	})
+}

@@ -2,15 +2,15 @@ package avrocodec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/linkedin/goavro/v2"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
@@ -23,9 +23,9 @@ type Meta struct {
 	Domain string
 	// ExtractedAt is written to _extracted_at.
 	ExtractedAt time.Time
-	// AsOf is the Gorgias server time of the response. Derived versions ignore
-	// *_datetime values after it (a scheduled should_send_datetime is not a change until
-	// it has passed). Zero means no cap.
+	// AsOf is the latest time the Gorgias server may have had when it answered. Derived
+	// versions ignore *_datetime values after it (a scheduled should_send_datetime is not
+	// a change until it has passed). Zero means no cap.
 	AsOf time.Time
 }
 
@@ -42,11 +42,16 @@ type Record struct {
 }
 
 // Encoder converts Gorgias JSON objects of one entity into single-object encoded Avro
-// records written with the entity's current schema. It is safe for concurrent use.
+// records written with the entity's current schema. It transcodes JSON straight to Avro
+// binary, guided by the schema, without building intermediate values. It is safe for
+// concurrent use.
 type Encoder struct {
 	entity catalog.Entity
 	schema *Schema
 	root   *Type
+	header [10]byte
+
+	idIdx, sortIdx, versionIdx, domainIdx, extractedIdx, extraIdx int
 }
 
 // NewEncoder builds the encoder of entity from its current embedded schema.
@@ -58,165 +63,325 @@ func NewEncoder(e catalog.Entity) (*Encoder, error) {
 	return NewEncoderWithSchema(e, text)
 }
 
-// NewEncoderWithSchema builds an encoder that writes with the given schema text, which
-// must contain the entity's id, sort and version fields and the _domain, _extracted_at
-// and _extra fields.
+// NewEncoderWithSchema builds an encoder that writes with the given schema text. The
+// schema must hold the entity's id (long), sort and version fields (timestamp-micros),
+// _domain (string), _extracted_at (timestamp-micros) and, as its last field, _extra
+// (nullable JSON string).
 func NewEncoderWithSchema(e catalog.Entity, text string) (*Encoder, error) {
 	s, err := newSchema(e.Name, text)
 	if err != nil {
 		return nil, fmt.Errorf("schema of %s: %w", e.Name, err)
 	}
+	enc := &Encoder{entity: e, schema: s, root: s.Root}
 	for _, f := range []struct {
 		name string
 		kind Kind
-	}{{catalog.Key, KindLong}, {e.SortField, KindTimestamp}, {e.VersionField, KindTimestamp},
-		{"_domain", KindString}, {"_extracted_at", KindTimestamp}, {"_extra", KindJSON}} {
-		fd, ok := s.Root.Field(f.name)
-		if !ok || fd.Type.Kind != f.kind {
+		idx  *int
+	}{
+		{catalog.Key, KindLong, &enc.idIdx}, {e.SortField, KindTimestamp, &enc.sortIdx},
+		{e.VersionField, KindTimestamp, &enc.versionIdx}, {"_domain", KindString, &enc.domainIdx},
+		{"_extracted_at", KindTimestamp, &enc.extractedIdx}, {"_extra", KindJSON, &enc.extraIdx},
+	} {
+		i, ok := s.Root.fieldIdx[f.name]
+		if !ok || s.Root.Fields[i].Type.Kind != f.kind {
 			return nil, fmt.Errorf("schema of %s: field %s must exist with type %s", e.Name, f.name, f.kind)
 		}
+		*f.idx = i
 	}
-	return &Encoder{entity: e, schema: s, root: s.Root}, nil
+	for _, i := range []int{enc.idIdx, enc.sortIdx, enc.versionIdx} {
+		if s.Root.Fields[i].Type.Nullable {
+			return nil, fmt.Errorf("schema of %s: field %s must not be nullable", e.Name, s.Root.Fields[i].Name)
+		}
+	}
+	if enc.extraIdx != len(s.Root.Fields)-1 || !s.Root.Fields[enc.extraIdx].Type.Nullable {
+		return nil, fmt.Errorf("schema of %s: _extra must be the last field, nullable", e.Name)
+	}
+	enc.header[0], enc.header[1] = 0xC3, 0x01
+	binary.LittleEndian.PutUint64(enc.header[2:], s.Fingerprint)
+	return enc, nil
 }
 
 // Schema returns the writer schema of the encoder.
 func (enc *Encoder) Schema() *Schema { return enc.schema }
 
+func (enc *Encoder) reserved(i int) bool {
+	return i == enc.domainIdx || i == enc.extractedIdx || i == enc.extraIdx ||
+		(enc.entity.DerivedVersion && i == enc.versionIdx)
+}
+
 // Encode converts one object. Unknown fields, and values whose JSON type does not match
-// a nullable field, are kept in _extra (JSON: path → original value) so nothing is
-// dropped. It fails with ErrInvalidObject only when the object is not a JSON object or
-// its id, sort or version field is missing or malformed. buf is reused for the value
-// when it has capacity.
+// a nullable field, are kept in _extra (a JSON object: path → original value, e.g.
+// "customer.new_key" or "tags[2]") so nothing is dropped. It fails with
+// ErrInvalidObject only when the input is not a JSON object, or its id, sort or version
+// field is missing or malformed. The value is appended to buf[:0].
 func (enc *Encoder) Encode(raw []byte, m Meta, buf []byte) (Record, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return Record{}, fmt.Errorf("%w: %s object: %v", ErrInvalidObject, enc.entity.Name, err)
+	var (
+		rec   Record
+		ex    extras
+		slots = make([][]byte, len(enc.root.Fields))
+		best  int64 = math.MinInt64
+		asOf  int64 = math.MaxInt64
+	)
+	if !m.AsOf.IsZero() {
+		asOf = m.AsOf.UnixMicro()
 	}
-	var ex extras
-	native := make(map[string]any, len(enc.root.Fields))
-	var rec Record
-	for _, f := range enc.root.Fields {
-		switch f.Name {
-		case "_domain":
-			native[f.Name] = m.Domain
-			continue
-		case "_extracted_at":
-			native[f.Name] = m.ExtractedAt.UTC()
-			continue
-		case "_extra":
-			continue
+	err := eachMember(raw, func(key, val []byte) error {
+		if i, ok := enc.root.fieldIdx[string(key)]; ok && !enc.reserved(i) {
+			slots[i] = val
+		} else {
+			ex.add(string(key), val)
 		}
-		if enc.entity.DerivedVersion && f.Name == enc.entity.VersionField {
-			if v, ok := obj[f.Name]; ok && !isNull(v) {
-				ex.add(f.Name, v) // the API sent it: keep its value, the derived one wins
-			}
-			continue
-		}
-		v, err := convert(f.Type, obj[f.Name], f.Name, &ex)
-		if err != nil {
-			if f.Name == catalog.Key || f.Name == enc.entity.SortField || f.Name == enc.entity.VersionField || !f.Type.Nullable {
-				return Record{}, fmt.Errorf("%w: %s object %s: %v", ErrInvalidObject, enc.entity.Name, idOf(obj), err)
+		if enc.entity.DerivedVersion && bytes.HasSuffix(key, []byte("_datetime")) && string(key) != enc.entity.VersionField {
+			if s, ok := jsonString(val); ok {
+				if t, err := gorgias.ParseTime(s); err == nil {
+					if us := t.UnixMicro(); us <= asOf && us > best {
+						best = us
+					}
+				}
 			}
 		}
-		native[f.Name] = v
-	}
-	for k, v := range obj {
-		if _, ok := enc.root.Field(k); !ok || k == "_domain" || k == "_extracted_at" || k == "_extra" {
-			ex.add(k, v)
-		}
-	}
-	rec.ID = native[catalog.Key].(int64)
-	rec.Sort = unwrapTime(native[enc.entity.SortField])
-	if enc.entity.DerivedVersion {
-		rec.Version = derivedVersion(obj, rec.Sort, m.AsOf)
-		native[enc.entity.VersionField] = rec.Version
-	} else {
-		rec.Version = unwrapTime(native[enc.entity.VersionField])
-	}
-	if rec.Sort.IsZero() || rec.Version.IsZero() {
-		return Record{}, fmt.Errorf("%w: %s object %d: missing %s or %s", ErrInvalidObject, enc.entity.Name, rec.ID, enc.entity.SortField, enc.entity.VersionField)
-	}
-	if x := ex.json(); x != "" {
-		native["_extra"] = goavro.Union("string", x)
-	} else {
-		native["_extra"] = nil
-	}
-	out, err := enc.schema.codec.SingleFromNative(buf[:0], native)
+		return nil
+	})
 	if err != nil {
-		return Record{}, fmt.Errorf("encode %s object %d: %w", enc.entity.Name, rec.ID, err)
+		return rec, fmt.Errorf("%w: %s object: %v", ErrInvalidObject, enc.entity.Name, err)
 	}
-	rec.Value = out
+	id, err := strconv.ParseInt(string(bytes.TrimSpace(slots[enc.idIdx])), 10, 64)
+	if err != nil {
+		return rec, fmt.Errorf("%w: %s object: id %s is not an integer", ErrInvalidObject, enc.entity.Name, truncate(slots[enc.idIdx]))
+	}
+	rec.ID = id
+	if rec.Sort, err = requiredTime(slots[enc.sortIdx]); err != nil {
+		return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.SortField, err)
+	}
+	if enc.entity.DerivedVersion {
+		rec.Version = rec.Sort
+		if best != math.MinInt64 && best > rec.Sort.UnixMicro() {
+			rec.Version = time.UnixMicro(best).UTC()
+		}
+	} else if rec.Version, err = requiredTime(slots[enc.versionIdx]); err != nil {
+		return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.VersionField, err)
+	}
+
+	dst := append(buf[:0], enc.header[:]...)
+	var scratch bytes.Buffer
+	for i, f := range enc.root.Fields {
+		switch i {
+		case enc.domainIdx:
+			dst = appendString(dst, m.Domain)
+		case enc.extractedIdx:
+			dst = appendLong(dst, m.ExtractedAt.UnixMicro())
+		case enc.extraIdx:
+			if x := ex.json(); x != "" {
+				dst = appendString(append(dst, 2), x)
+			} else {
+				dst = append(dst, 0)
+			}
+		default:
+			if i == enc.versionIdx && enc.entity.DerivedVersion {
+				dst = appendLong(dst, rec.Version.UnixMicro())
+				continue
+			}
+			p := path{name: f.Name}
+			if dst, err = encodeValue(dst, f.Type, slots[i], &p, &ex, &scratch); err != nil {
+				return rec, fmt.Errorf("%w: %s object %d: %v", ErrInvalidObject, enc.entity.Name, id, err)
+			}
+		}
+	}
+	rec.Value = dst
 	return rec, nil
 }
 
-func idOf(obj map[string]json.RawMessage) string {
-	if v, ok := obj["id"]; ok {
-		s := string(v)
-		if len(s) > 40 {
-			s = s[:40]
-		}
-		return "id=" + s
+func requiredTime(raw []byte) (time.Time, error) {
+	s, ok := jsonString(raw)
+	if !ok {
+		return time.Time{}, fmt.Errorf("is missing or not a string: %s", truncate(raw))
 	}
-	return "without id"
+	t, err := gorgias.ParseTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.Truncate(time.Microsecond), nil
 }
 
-func unwrapTime(v any) time.Time {
-	switch x := v.(type) {
-	case time.Time:
-		return x
-	case map[string]any:
-		for _, y := range x {
-			if t, ok := y.(time.Time); ok {
-				return t
-			}
-		}
-	}
-	return time.Time{}
+// path locates a value inside the object, rendered only when a value goes to _extra.
+type path struct {
+	parent *path
+	name   string // field name, or "" for an array element
+	index  int
 }
 
-// derivedVersion is the latest *_datetime value of obj that is not after asOf (when set).
-// If every value is after asOf, the sort value is used.
-func derivedVersion(obj map[string]json.RawMessage, sortVal, asOf time.Time) time.Time {
-	var best time.Time
-	for k, raw := range obj {
-		if !strings.HasSuffix(k, "_datetime") || k == "updated_datetime" || isNull(raw) {
-			continue
-		}
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			continue
-		}
-		t, err := gorgias.ParseTime(s)
-		if err != nil {
-			continue
-		}
-		t = t.Truncate(time.Microsecond)
-		if !asOf.IsZero() && t.After(asOf) {
-			continue
-		}
-		if t.After(best) {
-			best = t
-		}
+func (p *path) String() string {
+	if p == nil {
+		return ""
 	}
-	if best.IsZero() || best.Before(sortVal) {
-		return sortVal
+	if p.name == "" {
+		return p.parent.String() + "[" + strconv.Itoa(p.index) + "]"
 	}
-	return best
+	if p.parent == nil {
+		return p.name
+	}
+	return p.parent.String() + "." + p.name
 }
 
-func isNull(raw json.RawMessage) bool {
+func isNull(raw []byte) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
 }
 
-// extras collects unknown or mismatched values by path.
-type extras struct {
-	m map[string]json.RawMessage
+// encodeValue appends the Avro encoding of raw as type t. raw == nil means absent. For
+// a nullable t a mismatch writes null and keeps raw in ex; for other types it returns
+// an error (and writes nothing).
+func encodeValue(dst []byte, t *Type, raw []byte, p *path, ex *extras, scratch *bytes.Buffer) ([]byte, error) {
+	if isNull(raw) {
+		if t.Nullable {
+			return append(dst, 0), nil
+		}
+		return dst, fmt.Errorf("field %s is missing or null", p)
+	}
+	start := len(dst)
+	if t.Nullable {
+		dst = append(dst, 2) // union branch 1, zig-zag encoded
+	}
+	out, err := encodeBody(dst, t, raw, p, ex, scratch)
+	if err != nil {
+		if t.Nullable {
+			ex.add(p.String(), raw)
+			return append(dst[:start], 0), nil
+		}
+		return dst[:start], err
+	}
+	return out, nil
 }
 
-func (e *extras) add(path string, raw json.RawMessage) {
+func encodeBody(dst []byte, t *Type, raw []byte, p *path, ex *extras, scratch *bytes.Buffer) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	switch t.Kind {
+	case KindLong:
+		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return appendLong(dst, n), nil
+		}
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+			return dst, fmt.Errorf("field %s: %s is not an integer", p, truncate(raw))
+		}
+		return appendLong(dst, int64(f)), nil
+	case KindDouble:
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return dst, fmt.Errorf("field %s: %s is not a number", p, truncate(raw))
+		}
+		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), nil
+	case KindBoolean:
+		switch string(raw) {
+		case "true":
+			return append(dst, 1), nil
+		case "false":
+			return append(dst, 0), nil
+		}
+		return dst, fmt.Errorf("field %s: %s is not a boolean", p, truncate(raw))
+	case KindString:
+		switch raw[0] {
+		case '"':
+			s, ok := jsonString(raw)
+			if !ok || !utf8.ValidString(s) {
+				return dst, fmt.Errorf("field %s: invalid string", p)
+			}
+			return appendString(dst, s), nil
+		case '{', '[':
+			return dst, fmt.Errorf("field %s: expected a string, got %s", p, truncate(raw))
+		}
+		if !json.Valid(raw) {
+			return dst, fmt.Errorf("field %s: invalid literal %s", p, truncate(raw))
+		}
+		return appendBytes(dst, raw), nil // a number or boolean where a string was documented
+	case KindJSON:
+		scratch.Reset()
+		if err := json.Compact(scratch, raw); err != nil {
+			return dst, fmt.Errorf("field %s: %v", p, err)
+		}
+		return appendBytes(dst, scratch.Bytes()), nil
+	case KindTimestamp:
+		s, ok := jsonString(raw)
+		if !ok {
+			return dst, fmt.Errorf("field %s: %s is not a timestamp string", p, truncate(raw))
+		}
+		ts, err := gorgias.ParseTime(s)
+		if err != nil {
+			return dst, fmt.Errorf("field %s: %w", p, err)
+		}
+		return appendLong(dst, ts.UnixMicro()), nil
+	case KindRecord:
+		var small [16][]byte
+		slots := small[:0]
+		if len(t.Fields) <= len(small) {
+			slots = small[:len(t.Fields)]
+		} else {
+			slots = make([][]byte, len(t.Fields))
+		}
+		err := eachMember(raw, func(key, val []byte) error {
+			if i, ok := t.fieldIdx[string(key)]; ok {
+				slots[i] = val
+			} else {
+				kp := path{parent: p, name: string(key)}
+				ex.add(kp.String(), val)
+			}
+			return nil
+		})
+		if err != nil {
+			return dst, fmt.Errorf("field %s: expected an object: %v", p, err)
+		}
+		for i, f := range t.Fields {
+			fp := path{parent: p, name: f.Name}
+			if dst, err = encodeValue(dst, f.Type, slots[i], &fp, ex, scratch); err != nil {
+				return dst, err
+			}
+		}
+		return dst, nil
+	case KindArray:
+		if raw[0] != '[' {
+			return dst, fmt.Errorf("field %s: expected an array, got %s", p, truncate(raw))
+		}
+		err := eachElement(raw, func(n int, val []byte) error {
+			// One block per item (count 1): the item count need not be known up front.
+			ip := path{parent: p, index: n}
+			mark := len(dst)
+			out, err := encodeValue(append(dst, 2), t.Items, val, &ip, ex, scratch)
+			if err != nil {
+				ex.add(ip.String(), val) // a bad item is kept in _extra, the rest is kept
+				dst = dst[:mark]
+				return nil
+			}
+			dst = out
+			return nil
+		})
+		if err != nil {
+			return dst, fmt.Errorf("field %s: %v", p, err)
+		}
+		return append(dst, 0), nil
+	}
+	return dst, fmt.Errorf("field %s: unsupported kind %s", p, t.Kind)
+}
+
+func appendLong(dst []byte, n int64) []byte {
+	return binary.AppendUvarint(dst, uint64((n<<1)^(n>>63)))
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(appendLong(dst, int64(len(s))), s...)
+}
+
+func appendBytes(dst []byte, b []byte) []byte {
+	return append(appendLong(dst, int64(len(b))), b...)
+}
+
+// extras collects unknown or mismatched values by path.
+type extras struct {
+	m map[string][]byte
+}
+
+func (e *extras) add(path string, raw []byte) {
 	if e.m == nil {
-		e.m = map[string]json.RawMessage{}
+		e.m = map[string][]byte{}
 	}
 	e.m[path] = raw
 }
@@ -230,8 +395,9 @@ func (e *extras) json() string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b bytes.Buffer
+	var b strings.Builder
 	b.WriteByte('{')
+	var tmp bytes.Buffer
 	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
@@ -239,146 +405,16 @@ func (e *extras) json() string {
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		if err := json.Compact(&b, e.m[k]); err != nil {
-			vb, _ := json.Marshal(string(e.m[k]))
+		tmp.Reset()
+		if err := json.Compact(&tmp, e.m[k]); err != nil {
+			vb, _ := json.Marshal(string(e.m[k])) // not JSON: kept as a string
 			b.Write(vb)
+		} else {
+			b.Write(tmp.Bytes())
 		}
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// convert turns one JSON value into goavro's native form for t. A mismatch on a nullable
-// type yields nil, records the original value in ex under path and returns an error that
-// callers may ignore for optional fields.
-func convert(t *Type, raw json.RawMessage, path string, ex *extras) (any, error) {
-	if isNull(raw) {
-		if t.Nullable {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("field %s is missing or null", path)
-	}
-	v, err := convertValue(t, raw, path, ex)
-	if err != nil {
-		ex.add(path, raw)
-		if t.Nullable {
-			return nil, err
-		}
-		return zeroOf(t), err
-	}
-	if t.Nullable {
-		return goavro.Union(t.unionName, v), nil
-	}
-	return v, nil
-}
-
-func zeroOf(t *Type) any {
-	switch t.Kind {
-	case KindLong:
-		return int64(0)
-	case KindDouble:
-		return float64(0)
-	case KindBoolean:
-		return false
-	case KindString, KindJSON:
-		return ""
-	case KindTimestamp:
-		return time.Unix(0, 0).UTC()
-	case KindArray:
-		return []any{}
-	}
-	return nil
-}
-
-func convertValue(t *Type, raw json.RawMessage, path string, ex *extras) (any, error) {
-	raw = bytes.TrimSpace(raw)
-	switch t.Kind {
-	case KindLong:
-		if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-			return n, nil
-		}
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil || f != float64(int64(f)) {
-			return nil, fmt.Errorf("field %s: %s is not an integer", path, truncate(raw))
-		}
-		return int64(f), nil
-	case KindDouble:
-		f, err := strconv.ParseFloat(string(raw), 64)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %s is not a number", path, truncate(raw))
-		}
-		return f, nil
-	case KindBoolean:
-		switch string(raw) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-		return nil, fmt.Errorf("field %s: %s is not a boolean", path, truncate(raw))
-	case KindString:
-		if raw[0] == '"' {
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, fmt.Errorf("field %s: %v", path, err)
-			}
-			return s, nil
-		}
-		if raw[0] == '{' || raw[0] == '[' {
-			return nil, fmt.Errorf("field %s: expected a string, got %s", path, truncate(raw))
-		}
-		return string(raw), nil // a number or boolean where a string was documented
-	case KindJSON:
-		var b bytes.Buffer
-		if err := json.Compact(&b, raw); err != nil {
-			return nil, fmt.Errorf("field %s: %v", path, err)
-		}
-		return b.String(), nil
-	case KindTimestamp:
-		var s string
-		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-			return nil, fmt.Errorf("field %s: %s is not a timestamp string", path, truncate(raw))
-		}
-		ts, err := gorgias.ParseTime(s)
-		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", path, err)
-		}
-		return ts.Truncate(time.Microsecond), nil
-	case KindRecord:
-		var obj map[string]json.RawMessage
-		if raw[0] != '{' || json.Unmarshal(raw, &obj) != nil {
-			return nil, fmt.Errorf("field %s: expected an object, got %s", path, truncate(raw))
-		}
-		out := make(map[string]any, len(t.Fields))
-		for _, f := range t.Fields {
-			v, err := convert(f.Type, obj[f.Name], path+"."+f.Name, ex)
-			if err != nil && !f.Type.Nullable {
-				return nil, err
-			}
-			out[f.Name] = v
-		}
-		for k, v := range obj {
-			if _, ok := t.Field(k); !ok {
-				ex.add(path+"."+k, v)
-			}
-		}
-		return out, nil
-	case KindArray:
-		var items []json.RawMessage
-		if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
-			return nil, fmt.Errorf("field %s: expected an array, got %s", path, truncate(raw))
-		}
-		out := make([]any, 0, len(items))
-		for i, it := range items {
-			v, err := convert(t.Items, it, path+"["+strconv.Itoa(i)+"]", ex)
-			if err != nil && !t.Items.Nullable {
-				continue // kept in _extra under its path
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("field %s: unsupported kind %s", path, t.Kind)
 }
 
 func truncate(raw []byte) string {

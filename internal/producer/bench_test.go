@@ -1,0 +1,123 @@
+package producer
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+)
+
+// replay serves pages recorded from the simulator, so a benchmark measures the producer
+// (JSON → Avro → Kafka transaction), not the simulator or the HTTP layer.
+type replay struct{ pages []*gorgias.Page }
+
+func (r *replay) List(_ context.Context, _ string, p gorgias.ListParams) (*gorgias.Page, error) {
+	i := 0
+	if p.Cursor != "" {
+		i, _ = strconv.Atoi(p.Cursor)
+	}
+	pg := *r.pages[i]
+	pg.NextCursor = ""
+	if i+1 < len(r.pages) {
+		pg.NextCursor = strconv.Itoa(i + 1)
+	}
+	return &pg, nil
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPublish measures the cost per record from Gorgias JSON to a committed Kafka
+// record, for each entity: parse, convert, Avro-encode, transactional produce and commit
+// (one transaction per 100-record page) into an in-process kfake broker. cpu-µs/record
+// is the whole process's CPU time (producer and broker) per record.
+func BenchmarkPublish(b *testing.B) {
+	sim := gorgiassim.New(gorgiassim.Config{Seed: 3, Customers: 5000, Tickets: 5000, RateLimit: -1})
+	for _, ent := range catalog.All() {
+		b.Run(ent.Name, func(b *testing.B) {
+			e := newEnvWith(b, mustCluster(b), sim)
+			var pages []*gorgias.Page
+			cursor := ""
+			records := 0
+			for len(pages) < 50 {
+				pg, err := e.api.List(context.Background(), ent.Resource, gorgias.ListParams{OrderBy: ent.OrderBy(), Limit: 100, Cursor: cursor})
+				if err != nil {
+					b.Fatal(err)
+				}
+				pages = append(pages, pg)
+				records += len(pg.Data)
+				if pg.NextCursor == "" {
+					break
+				}
+				cursor = pg.NextCursor
+			}
+			b.ResetTimer()
+			cpu0, wall0 := cpuTime(), time.Now()
+			for i := 0; i < b.N; i++ {
+				cfg := e.config(func(c *Config) {
+					c.Entities = []catalog.Entity{ent}
+					c.TopicPrefix = fmt.Sprintf("%s%d.", e.prefix, i)
+				})
+				p, err := New(cfg, &replay{pages: pages}, e.kopts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := p.Run(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				if got := p.States()[ent.Name].Published; got != int64(records) {
+					b.Fatalf("published %d of %d records", got, records)
+				}
+			}
+			n := float64(b.N * records)
+			b.ReportMetric(float64(time.Since(wall0).Microseconds())/n, "µs/record")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/record")
+			b.ReportMetric(float64(records), "records/run")
+		})
+	}
+}
+
+// BenchmarkAPIBudget measures the share of the account's API budget a backfill uses,
+// against the simulator over real HTTP on 127.0.0.1 with a window scaled down to 40
+// requests per 2 s. The budget available over a run of T seconds that starts with an
+// empty bucket is capacity + rate·T requests.
+func BenchmarkAPIBudget(b *testing.B) {
+	const limit, window = 40, 2 * time.Second
+	for i := 0; i < b.N; i++ {
+		sim := gorgiassim.New(gorgiassim.Config{Seed: 5, Customers: 1000, Tickets: 3000, RateLimit: limit, RateWindow: window})
+		srv := httptest.NewServer(sim.Handler())
+		e := newEnvWith(b, mustCluster(b), sim, func(c *gorgias.Config) {
+			c.Transport = nil
+			c.BaseURL = srv.URL + "/api"
+			c.RateLimit, c.RateWindow = limit, window
+		})
+		ent, _ := catalog.Lookup("ticket_messages")
+		start := time.Now()
+		e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{ent} }))
+		elapsed := time.Since(start)
+		srv.Close()
+		st := sim.Stats()
+		if st.Throttled429 != 0 {
+			b.Fatalf("%d requests throttled", st.Throttled429)
+		}
+		available := float64(limit) + float64(limit)/window.Seconds()*elapsed.Seconds()
+		b.ReportMetric(100*float64(st.Requests)/available, "%budget")
+		b.ReportMetric(float64(st.Throttled429), "429s")
+		b.ReportMetric(float64(e.checkCount(ent))/float64(st.Paths["/api/messages"]), "records/request")
+		b.ReportMetric(float64(st.Requests), "requests")
+	}
+}
+
+func (e *env) checkCount(ent catalog.Entity) int {
+	return len(e.readTopic(ent))
+}
