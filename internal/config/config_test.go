@@ -1,0 +1,153 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+func loadProducer(t *testing.T, env map[string]string, args []string, file string) (Producer, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	l := NewLoader(ProducerKeys())
+	l.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return LoadProducer(l, file, fs)
+}
+
+const goodURI = "gorgias://acme?api_key=s3cr3t-key&email=ops@example.com"
+
+func TestEnvOverridesNestedKeys(t *testing.T) {
+	p, err := loadProducer(t, map[string]string{
+		"GORGIAS_URI":            goodURI,
+		"GORGIAS_BASE_URL":       "http://127.0.0.1:8089/api",
+		"KAFKA_BROKERS":          "a:1, b:2",
+		"PRODUCER_POLL_INTERVAL": "30s",
+		"TOPICS_PARTITIONS":      "12",
+	}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.Kafka.Brokers, ",") != "a:1,b:2" || p.PollInterval.String() != "30s" || p.Partitions != 12 ||
+		p.Gorgias.BaseURL != "http://127.0.0.1:8089/api" || p.Gorgias.Credentials.Domain != "acme" {
+		t.Fatalf("overrides not applied: %+v", p)
+	}
+	// Flags beat the environment.
+	p, err = loadProducer(t, map[string]string{"GORGIAS_URI": goodURI, "TOPICS_PARTITIONS": "12"},
+		[]string{"--topics.partitions", "7", "--once", "--entities", "tickets"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Partitions != 7 || !p.Once || len(p.Entities) != 1 || p.Entities[0].Name != "tickets" {
+		t.Fatalf("flags not applied: %+v", p)
+	}
+}
+
+func TestAllErrorsAtOnceWithoutSecrets(t *testing.T) {
+	_, err := loadProducer(t, map[string]string{
+		"GORGIAS_URI":             "gorgias://?api_key=s3cr3t-key",
+		"KAFKA_BROKERS":           "nohost",
+		"TOPICS_PARTITIONS":       "many",
+		"PRODUCER_LOOKBACK":       "a week",
+		"PRODUCER_ENTITIES":       "tickets,nope",
+		"LOG_LEVEL":               "loud",
+		"PRODUCER_INTERVAL_START": "yesterday",
+	}, nil, "")
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	msg := err.Error()
+	for _, key := range []string{"gorgias.uri", "kafka.brokers", "topics.partitions", "producer.lookback",
+		"producer.entities", "log.level", "producer.interval_start"} {
+		if !strings.Contains(msg, key) {
+			t.Errorf("error does not name %s:\n%s", key, msg)
+		}
+	}
+	if strings.Contains(msg, "s3cr3t-key") {
+		t.Fatalf("error leaks the API key:\n%s", msg)
+	}
+}
+
+func TestConfigFileAndUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "p.yaml")
+	os.WriteFile(f, []byte("kafka:\n  brokers: [x:1]\n  brokrs: [typo:1]\nproducer:\n  lookback: 48h\n"), 0o644)
+	_, err := loadProducer(t, map[string]string{"GORGIAS_URI": goodURI}, nil, f)
+	if err == nil || !strings.Contains(err.Error(), "kafka.brokrs") {
+		t.Fatalf("unknown key not reported: %v", err)
+	}
+	os.WriteFile(f, []byte("kafka:\n  brokers: [x:1]\nproducer:\n  lookback: 48h\n"), 0o644)
+	p, err := loadProducer(t, map[string]string{"GORGIAS_URI": goodURI}, nil, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Lookback.Hours() != 48 || p.Kafka.Brokers[0] != "x:1" {
+		t.Fatalf("file not applied: %+v", p)
+	}
+	if s := p.String(); strings.Contains(s, "s3cr3t-key") {
+		t.Fatalf("String leaks the key: %s", s)
+	}
+}
+
+// TestShippedConfigMatchesKeys keeps configs/producer.yaml complete and true: it holds
+// every declared key with its default, and nothing else.
+func TestShippedConfigMatchesKeys(t *testing.T) {
+	b, err := os.ReadFile("../../configs/producer.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]map[string]any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for sec, kv := range doc {
+		for k, v := range kv {
+			got[sec+"."+k] = flat(v)
+		}
+	}
+	var missing []string
+	for _, k := range ProducerKeys() {
+		v, ok := got[k.Name]
+		if !ok {
+			missing = append(missing, k.Name)
+			continue
+		}
+		if v != flat(k.Default) {
+			t.Errorf("configs/producer.yaml %s = %s, default is %s", k.Name, v, flat(k.Default))
+		}
+		delete(got, k.Name)
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("configs/producer.yaml lacks %v", missing)
+	}
+	for k := range got {
+		t.Errorf("configs/producer.yaml has undeclared key %s", k)
+	}
+}
+
+func flat(v any) string {
+	switch x := v.(type) {
+	case []any:
+		var s []string
+		for _, e := range x {
+			s = append(s, flat(e))
+		}
+		return strings.Join(s, ",")
+	case []string:
+		return strings.Join(x, ",")
+	}
+	return fmt.Sprint(v)
+}
