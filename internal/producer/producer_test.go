@@ -378,3 +378,33 @@ func mustCluster(t testing.TB) *kfake.Cluster {
 	t.Cleanup(c.Close)
 	return c
 }
+
+// A second producer with the same transactional id fences the first: the first fails
+// with ErrFenced without committing its open page, and the topics stay exact.
+func TestZombieIsFenced(t *testing.T) {
+	e := newEnv(t, smallSim)
+	release := make(chan struct{})
+	reached := make(chan struct{})
+	var pages atomic.Int32
+	zombie := make(chan error, 1)
+	go func() {
+		zombie <- e.run(context.Background(), e.config(), func(step, en string) error {
+			if step == stepAfterProduce && pages.Add(1) == 3 {
+				close(reached)
+				<-release
+			}
+			return nil
+		})
+	}()
+	<-reached
+	e2 := newEnvWith(t, e.cluster, e.sim)
+	e2.prefix = e.prefix
+	e2.mustRun(e2.config())
+	close(release)
+	if err := <-zombie; !errors.Is(err, ErrFenced) {
+		t.Fatalf("zombie producer: %v, want ErrFenced", err)
+	}
+	for _, en := range catalog.All() {
+		e2.checkExact(en)
+	}
+}

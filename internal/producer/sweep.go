@@ -2,11 +2,13 @@ package producer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
@@ -249,6 +251,10 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 		return err
 	}
 	if err := p.cl.EndTransaction(kctx, kgo.TryCommit); err != nil {
+		if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+			errors.Is(err, kerr.OperationNotAttempted) || errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+			return fmt.Errorf("commit %s page: %w: %v", e.Name, ErrFenced, err)
+		}
 		return fmt.Errorf("commit %s page: %w", e.Name, err)
 	}
 	return p.step(stepAfterCommit, e.Name)
