@@ -68,6 +68,14 @@ type Field struct {
 	Type *Type
 }
 
+// FieldIndex returns the position of the field called name, or -1.
+func (t *Type) FieldIndex(name string) int {
+	if i, ok := t.fieldIdx[name]; ok {
+		return i
+	}
+	return -1
+}
+
 // Field returns the field called name and whether it exists.
 func (t *Type) Field(name string) (Field, bool) {
 	i, ok := t.fieldIdx[name]

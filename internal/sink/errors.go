@@ -1,0 +1,14 @@
+package sink
+
+import "errors"
+
+// Sentinel errors shared by the runner and every sink.
+var (
+	// ErrStaleOffset means a batch did not start at the stored next offset of a
+	// partition: another consumer wrote it meanwhile (this one is a zombie), or the batch
+	// was already written. Nothing of the batch was stored.
+	ErrStaleOffset = errors.New("stale offset: batch does not start at the stored next offset")
+	// ErrLocked means the destination is in use by another writer (e.g. a DuckDB file
+	// opened by another process).
+	ErrLocked = errors.New("destination locked by another writer")
+)

@@ -1,0 +1,517 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+)
+
+// Config configures a Runner. Zero values take the documented defaults.
+type Config struct {
+	// Name identifies the sink (e.g. "duckdb"); it names the consumer group and appears
+	// in dead-letter headers.
+	Name string
+	// Group is the Kafka consumer group (default "<prefix>sink-<name>"). Its committed
+	// offsets only serve lag monitoring: the sink's stored offsets are the truth.
+	Group string
+	// TopicPrefix of the entity topics (default "gorgias.").
+	TopicPrefix string
+	// Entities to consume (default all).
+	Entities []catalog.Entity
+	// BatchMaxRecords closes a batch at this many records (default 10,000).
+	BatchMaxRecords int
+	// BatchMaxBytes closes a batch at this many bytes of record values (default 16 MiB).
+	BatchMaxBytes int
+	// BatchMaxWait closes a non-empty batch this long after its first record (default 5 s).
+	BatchMaxWait time.Duration
+	// MemoryBudget bounds the bytes of fetched records held by the runner and the Kafka
+	// client together (default 128 MiB): fetch sizes are derived from it, and every
+	// partition is paused while a batch holds more than half of it.
+	MemoryBudget int
+	// Once makes Run return once every assigned partition has reached the end offsets
+	// seen at start (last stable offsets).
+	Once bool
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// Metrics, if set, is told about every batch and dead letter.
+	Metrics Observer
+}
+
+// Observer receives runner events, e.g. to export metrics. Methods must not block.
+type Observer interface {
+	BatchWritten(rowsPerTable map[string]int, ranges []Range, d time.Duration)
+	DeadLettered(topic string, reason string)
+}
+
+func (c Config) withDefaults() Config {
+	if c.TopicPrefix == "" {
+		c.TopicPrefix = "gorgias."
+	}
+	if c.Name == "" {
+		c.Name = "sink"
+	}
+	if c.Group == "" {
+		c.Group = c.TopicPrefix + "sink-" + c.Name
+	}
+	if len(c.Entities) == 0 {
+		c.Entities = catalog.All()
+	}
+	if c.BatchMaxRecords <= 0 {
+		c.BatchMaxRecords = 10000
+	}
+	if c.BatchMaxBytes <= 0 {
+		c.BatchMaxBytes = 16 << 20
+	}
+	if c.BatchMaxWait <= 0 {
+		c.BatchMaxWait = 5 * time.Second
+	}
+	if c.MemoryBudget <= 0 {
+		c.MemoryBudget = 128 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// DLQTopic is the dead-letter topic of a topic prefix.
+func DLQTopic(prefix string) string { return prefix + "_dlq" }
+
+// Dead-letter record headers. The value and key are the original record's.
+const (
+	HeaderReason    = "dlq.reason"
+	HeaderTopic     = "dlq.topic"
+	HeaderPartition = "dlq.partition"
+	HeaderOffset    = "dlq.offset"
+	HeaderSink      = "dlq.sink"
+)
+
+// Runner consumes the entity topics into one Sink. Create it with NewRunner; call Run
+// once.
+type Runner struct {
+	cfg    Config
+	sink   Sink
+	reg    *avrocodec.Registry
+	kopts  []kgo.Opt
+	topics map[string]catalog.Entity
+
+	// mu guards pos and serialises the sink between the poll loop and the group's
+	// offset adjustment.
+	mu  sync.Mutex
+	pos map[TopicPartition]int64 // expected First of the next range; NoOffset if none stored
+
+	// hook, when set by tests, is called at each step; an error simulates a crash.
+	hook func(step string) error
+}
+
+// Steps at which tests may simulate a crash through Runner.hook.
+const (
+	stepBeforeWrite = "before-write" // batch decoded and dead letters sent, nothing written
+	stepAfterWrite  = "after-write"  // sink committed, Kafka lag offsets not committed
+)
+
+// NewRunner returns a runner for sink. kopts reach the cluster (brokers, security,
+// tuning); the runner adds its consumer settings.
+func NewRunner(cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt) *Runner {
+	cfg = cfg.withDefaults()
+	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{}, pos: map[TopicPartition]int64{}}
+	for _, e := range cfg.Entities {
+		r.topics[e.Topic(cfg.TopicPrefix)] = e
+	}
+	return r
+}
+
+func (r *Runner) step(name string) error {
+	if r.hook == nil {
+		return nil
+	}
+	return r.hook(name)
+}
+
+func (r *Runner) topicList() []string {
+	out := make([]string, 0, len(r.cfg.Entities))
+	for _, e := range r.cfg.Entities {
+		out = append(out, e.Topic(r.cfg.TopicPrefix))
+	}
+	return out
+}
+
+// Run prepares the sink, joins the group and writes batches until ctx is cancelled (or,
+// with Once, until caught up). On cancellation the pending batch is written or dropped
+// whole, never in part, and Run returns nil. It does not close the sink.
+func (r *Runner) Run(ctx context.Context) error {
+	log := r.cfg.Logger.With("sink", r.cfg.Name)
+	if err := r.sink.Prepare(ctx, r.cfg.Entities, r.reg.Schemas("")); err != nil {
+		return fmt.Errorf("prepare %s sink: %w", r.cfg.Name, err)
+	}
+	adm, err := kadm.NewOptClient(r.kopts...)
+	if err != nil {
+		return fmt.Errorf("kafka admin client: %w", err)
+	}
+	defer adm.Close()
+	if err := ensureDLQ(ctx, adm, DLQTopic(r.cfg.TopicPrefix)); err != nil {
+		return r.stopErr(ctx, err)
+	}
+	var ends map[TopicPartition]int64
+	if r.cfg.Once {
+		if ends, err = endOffsets(ctx, adm, r.topicList()); err != nil {
+			return r.stopErr(ctx, err)
+		}
+	}
+
+	fetchMax := int32(min(r.cfg.MemoryBudget/4, 64<<20))
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, r.kopts...),
+		kgo.ConsumerGroup(r.cfg.Group),
+		kgo.ConsumeTopics(r.topicList()...),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxBytes(fetchMax),
+		kgo.FetchMaxPartitionBytes(max(fetchMax/2, 1<<20)),
+		kgo.MaxConcurrentFetches(2),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
+		kgo.OnPartitionsRevoked(r.forget),
+		kgo.OnPartitionsLost(r.forget),
+	)...)
+	if err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	defer cl.Close()
+	log.Info("sink runner started", "group", r.cfg.Group, "topics", r.topicList(), "once", r.cfg.Once)
+
+	var (
+		b       = newBatcher(r)
+		paused  bool
+		started bool // at least one assignment seen
+	)
+	for {
+		if r.cfg.Once && b.empty() && r.caughtUp(ends, &started) {
+			log.Info("caught up with the end offsets seen at start")
+			return nil
+		}
+		pollCtx, cancel := ctx, context.CancelFunc(func() {})
+		if b.empty() {
+			if r.cfg.Once {
+				pollCtx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
+			}
+		} else {
+			pollCtx, cancel = context.WithDeadline(ctx, b.began.Add(r.cfg.BatchMaxWait))
+		}
+		fs := cl.PollRecords(pollCtx, r.cfg.BatchMaxRecords-b.count())
+		cancel()
+		if ctx.Err() != nil {
+			// Stop: write what is pending (whole, atomically), then leave.
+			if !b.empty() {
+				wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				err := r.flush(wctx, cl, b)
+				wcancel()
+				if err != nil {
+					return err
+				}
+			}
+			cl.AllowRebalance()
+			log.Info("sink runner stopping", "reason", context.Cause(ctx))
+			return nil
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return
+			}
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				log.Debug("topic not there yet", "topic", t)
+				return
+			}
+			ferr = fmt.Errorf("fetch %s[%d]: %w", t, p, err)
+		})
+		if ferr != nil {
+			return ferr
+		}
+		fs.EachRecord(b.add)
+		if b.bytes >= r.cfg.MemoryBudget/2 && !paused {
+			cl.PauseFetchTopics(r.topicList()...)
+			paused = true
+		}
+		if !b.empty() && (b.count() >= r.cfg.BatchMaxRecords || b.bytes >= r.cfg.BatchMaxBytes || time.Since(b.began) >= r.cfg.BatchMaxWait) {
+			if err := r.flush(ctx, cl, b); err != nil {
+				return err
+			}
+			if paused {
+				cl.ResumeFetchTopics(r.topicList()...)
+				paused = false
+			}
+		}
+		if b.empty() {
+			cl.AllowRebalance()
+		}
+	}
+}
+
+func (r *Runner) stopErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// adjustOffsets seeks every assigned partition to the sink's stored next offset, or to
+// the beginning of the topic when the sink has none: a new or rebuilt destination
+// receives the whole history, whatever the group committed.
+func (r *Runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	stored, err := r.sink.Offsets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read %s sink offsets: %w", r.cfg.Name, err)
+	}
+	for topic, parts := range in {
+		for p := range parts {
+			tp := TopicPartition{topic, p}
+			if next, ok := stored[tp]; ok {
+				in[topic][p] = kgo.NewOffset().At(next).WithEpoch(-1)
+				r.pos[tp] = next
+			} else {
+				in[topic][p] = kgo.NewOffset().AtStart()
+				r.pos[tp] = NoOffset
+			}
+		}
+	}
+	return in, nil
+}
+
+func (r *Runner) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for t, ps := range lost {
+		for _, p := range ps {
+			delete(r.pos, TopicPartition{t, p})
+		}
+	}
+}
+
+// caughtUp reports whether every assigned partition reached ends.
+func (r *Runner) caughtUp(ends map[TopicPartition]int64, started *bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pos) > 0 {
+		*started = true
+	}
+	if !*started {
+		return false
+	}
+	for tp, p := range r.pos {
+		end := ends[tp]
+		if end > 0 && p < end {
+			return false
+		}
+	}
+	return true
+}
+
+// flush decodes the batch, dead-letters undecodable records, writes the rest and the
+// offsets to the sink atomically, then commits the offsets to the Kafka group for lag
+// monitoring.
+func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
+	start := time.Now()
+	batch, dead := b.build()
+	if len(dead) > 0 {
+		if err := cl.ProduceSync(ctx, dead...).FirstErr(); err != nil {
+			return fmt.Errorf("dead-letter %d records: %w", len(dead), err)
+		}
+		for _, d := range dead {
+			r.cfg.Logger.Warn("record dead-lettered", "topic", headerValue(d, HeaderTopic),
+				"partition", headerValue(d, HeaderPartition), "offset", headerValue(d, HeaderOffset), "reason", headerValue(d, HeaderReason))
+			if r.cfg.Metrics != nil {
+				r.cfg.Metrics.DeadLettered(headerValue(d, HeaderTopic), headerValue(d, HeaderReason))
+			}
+		}
+	}
+	if err := r.step(stepBeforeWrite); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	err := r.sink.Write(ctx, batch)
+	if err == nil {
+		for _, rg := range batch.Ranges {
+			if _, ok := r.pos[rg.TopicPartition]; ok {
+				r.pos[rg.TopicPartition] = rg.Next
+			}
+		}
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("write batch to %s sink: %w", r.cfg.Name, err)
+	}
+	if err := r.step(stepAfterWrite); err != nil {
+		return err
+	}
+	commit := map[string]map[int32]kgo.EpochOffset{}
+	for _, rg := range batch.Ranges {
+		if commit[rg.Topic] == nil {
+			commit[rg.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		commit[rg.Topic][rg.Partition] = kgo.EpochOffset{Epoch: -1, Offset: rg.Next}
+	}
+	cl.CommitOffsets(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			r.cfg.Logger.Debug("lag offset commit failed", "err", err)
+		}
+	})
+	rows := map[string]int{}
+	for _, rec := range batch.Records {
+		rows[rec.Entity.Table()]++
+	}
+	d := time.Since(start)
+	r.cfg.Logger.Debug("batch written", "records", len(batch.Records), "dead", len(dead), "duration", d)
+	if r.cfg.Metrics != nil {
+		r.cfg.Metrics.BatchWritten(rows, batch.Ranges, d)
+	}
+	b.reset()
+	return nil
+}
+
+func headerValue(rec *kgo.Record, key string) string {
+	for _, h := range rec.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// batcher accumulates fetched records until a batch closes.
+type batcher struct {
+	r      *Runner
+	recs   []*kgo.Record
+	ranges map[TopicPartition]*Range
+	order  []TopicPartition
+	bytes  int
+	began  time.Time
+}
+
+func newBatcher(r *Runner) *batcher {
+	return &batcher{r: r, ranges: map[TopicPartition]*Range{}}
+}
+
+func (b *batcher) empty() bool { return len(b.ranges) == 0 }
+func (b *batcher) count() int  { return len(b.recs) }
+
+func (b *batcher) add(rec *kgo.Record) {
+	tp := TopicPartition{rec.Topic, rec.Partition}
+	rg, ok := b.ranges[tp]
+	if !ok {
+		b.r.mu.Lock()
+		first, known := b.r.pos[tp]
+		b.r.mu.Unlock()
+		if !known {
+			first = NoOffset
+		}
+		rg = &Range{TopicPartition: tp, First: first}
+		b.ranges[tp] = rg
+		b.order = append(b.order, tp)
+		if len(b.ranges) == 1 {
+			b.began = time.Now()
+		}
+	}
+	rg.Next = rec.Offset + 1
+	if rec.Attrs.IsControl() {
+		return // a transaction marker: it only moves the position
+	}
+	b.recs = append(b.recs, rec)
+	b.bytes += len(rec.Value) + len(rec.Key)
+}
+
+func (b *batcher) reset() {
+	b.recs = b.recs[:0]
+	clear(b.ranges)
+	b.order = b.order[:0]
+	b.bytes = 0
+}
+
+// build decodes the records: the decodable ones become the batch, the others dead
+// letters.
+func (b *batcher) build() (Batch, []*kgo.Record) {
+	var out Batch
+	var dead []*kgo.Record
+	out.Records = make([]Record, 0, len(b.recs))
+	for _, rec := range b.recs {
+		e, ok := b.r.topics[rec.Topic]
+		if !ok {
+			dead = append(dead, b.r.deadLetter(rec, "record from an unexpected topic"))
+			continue
+		}
+		s, vals, err := b.r.reg.DecodeRow(rec.Value)
+		if err == nil && s.Entity != e.Name {
+			err = fmt.Errorf("schema %016x belongs to entity %s, not %s", s.Fingerprint, s.Entity, e.Name)
+		}
+		if err != nil {
+			dead = append(dead, b.r.deadLetter(rec, err.Error()))
+			continue
+		}
+		out.Records = append(out.Records, Record{
+			Entity: e, Schema: s, Values: vals,
+			ID: vals[s.Root.FieldIndex(catalog.Key)].(int64), Version: vals[s.Root.FieldIndex(e.VersionField)].(time.Time),
+			Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp,
+		})
+	}
+	for _, tp := range b.order {
+		out.Ranges = append(out.Ranges, *b.ranges[tp])
+	}
+	return out, dead
+}
+
+func (r *Runner) deadLetter(rec *kgo.Record, reason string) *kgo.Record {
+	return &kgo.Record{
+		Topic: DLQTopic(r.cfg.TopicPrefix),
+		Key:   rec.Key,
+		Value: rec.Value,
+		Headers: []kgo.RecordHeader{
+			{Key: HeaderReason, Value: []byte(reason)},
+			{Key: HeaderTopic, Value: []byte(rec.Topic)},
+			{Key: HeaderPartition, Value: []byte(strconv.Itoa(int(rec.Partition)))},
+			{Key: HeaderOffset, Value: []byte(strconv.FormatInt(rec.Offset, 10))},
+			{Key: HeaderSink, Value: []byte(r.cfg.Name)},
+		},
+	}
+}
+
+func ensureDLQ(ctx context.Context, adm *kadm.Client, topic string) error {
+	resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"retention.ms": kadm.StringPtr("-1")}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("create dead-letter topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// endOffsets lists the last stable offset of every partition of topics (missing topics
+// have none).
+func endOffsets(ctx context.Context, adm *kadm.Client, topics []string) (map[TopicPartition]int64, error) {
+	listed, err := adm.ListCommittedOffsets(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	out := map[TopicPartition]int64{}
+	listed.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil && o.Partition >= 0 {
+			out[TopicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	return out, nil
+}
