@@ -190,7 +190,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
-	defer cl.Close()
+	// With BlockRebalanceOnPoll, Close would wait for AllowRebalance forever after an
+	// error between a poll and its write.
+	defer cl.CloseAllowingRebalance()
 	log.Info("sink runner started", "group", r.cfg.Group, "topics", r.topicList(), "once", r.cfg.Once)
 
 	var (

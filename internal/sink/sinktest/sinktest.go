@@ -580,3 +580,79 @@ func keys(m map[string]any) string {
 	sort.Strings(k)
 	return strings.Join(k, ",")
 }
+
+// CheckTruth asserts that rows (an entity table) hold exactly the simulator's objects of
+// e, each at its current version, field for field (extraction metadata and Kafka
+// columns aside): none missing, none extra, no duplicate id.
+func CheckTruth(t testing.TB, reg *avrocodec.Registry, sim *gorgiassim.Sim, e catalog.Entity, rows []map[string]any) {
+	t.Helper()
+	enc, err := avrocodec.NewEncoder(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := sim.Now()
+	want := map[int64]string{}
+	var root *avrocodec.Type
+	for _, raw := range sim.Objects(e.Resource) {
+		rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", AsOf: now}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, vals, err := reg.DecodeRow(rec.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root = s.Root
+		want[rec.ID] = truthKey(root, s.Root.Fields, vals)
+	}
+	if len(want) == 0 {
+		t.Fatalf("%s: the simulator has no objects; the check proves nothing", e.Name)
+	}
+	seen := map[int64]bool{}
+	var missing, extra, dup, diff []string
+	for _, row := range rows {
+		id := asInt(row[catalog.Key])
+		if seen[id] {
+			dup = append(dup, fmt.Sprint(id))
+		}
+		seen[id] = true
+		w, ok := want[id]
+		if !ok {
+			extra = append(extra, fmt.Sprint(id))
+			continue
+		}
+		vals := make([]any, len(root.Fields))
+		for i, f := range root.Fields {
+			vals[i] = row[f.Name]
+		}
+		if got := truthKey(root, root.Fields, vals); got != w && len(diff) < 2 {
+			diff = append(diff, fmt.Sprintf("%d:\n  got  %.600s\n  want %.600s", id, got, w))
+		}
+	}
+	for id := range want {
+		if !seen[id] {
+			missing = append(missing, fmt.Sprint(id))
+		}
+	}
+	for _, p := range []struct {
+		what string
+		ids  []string
+	}{{"missing", missing}, {"unknown", extra}, {"duplicated", dup}, {"different", diff}} {
+		if len(p.ids) > 0 {
+			sort.Strings(p.ids)
+			t.Errorf("%s: %d %s rows, e.g. %v", e.Name, len(p.ids), p.what, p.ids[:min(3, len(p.ids))])
+		}
+	}
+}
+
+func truthKey(root *avrocodec.Type, fields []avrocodec.Field, vals []any) string {
+	m := map[string]any{}
+	for i, f := range fields {
+		if f.Name == "_extracted_at" {
+			continue
+		}
+		m[f.Name] = canon(f.Type, vals[i])
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}

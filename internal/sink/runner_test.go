@@ -1,0 +1,327 @@
+package sink_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+)
+
+// world is a kfake cluster, a simulator and a producer feeding the topics.
+type world struct {
+	t      testing.TB
+	sim    *gorgiassim.Sim
+	kopts  []kgo.Opt
+	prefix string
+	reg    *avrocodec.Registry
+}
+
+var unsafeTopic = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+func logger() *slog.Logger {
+	if os.Getenv("TEST_VERBOSE_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	reg, err := avrocodec.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &world{
+		t:   t,
+		sim: gorgiassim.New(gorgiassim.Config{Seed: 21, Customers: 150, Tickets: 250, RateLimit: -1}),
+		kopts: []kgo.Opt{
+			kgo.SeedBrokers(c.ListenAddrs()...),
+			kgo.MetadataMinAge(50 * time.Millisecond),
+			kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
+			kgo.FetchMaxWait(100 * time.Millisecond),
+		},
+		prefix: unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
+		reg:    reg,
+	}
+}
+
+// produce runs the real producer once over the simulator.
+func (w *world) produce() {
+	w.t.Helper()
+	api, err := gorgias.NewClient(gorgias.Config{
+		Credentials: gorgias.Credentials{Domain: "acme", Email: "sim@example.com", APIKey: "sim-api-key"},
+		BaseURL:     "http://sim/api", Transport: w.sim.RoundTripper(), RateLimit: 1000, RateWindow: time.Second,
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := producer.New(producer.Config{Domain: "acme", TopicPrefix: w.prefix, Once: true, Logger: logger(),
+		Topics: producer.TopicConfig{Partitions: 3, ReplicationFactor: 1}}, api, w.kopts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := p.Run(context.Background()); err != nil {
+		w.t.Fatalf("producer: %v", err)
+	}
+}
+
+func (w *world) runner(name string, s sink.Sink, mod ...func(*sink.Config)) *sink.Runner {
+	cfg := sink.Config{Name: name, TopicPrefix: w.prefix, Once: true, BatchMaxRecords: 300, BatchMaxWait: 200 * time.Millisecond, Logger: logger()}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	return sink.NewRunner(cfg, s, w.reg, w.kopts)
+}
+
+func (w *world) consume(name string, s sink.Sink, mod ...func(*sink.Config)) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := w.runner(name, s, mod...).Run(ctx); err != nil {
+		w.t.Fatalf("runner: %v", err)
+	}
+}
+
+func (w *world) checkTruth(m *sinktest.Memory) {
+	w.t.Helper()
+	for _, e := range catalog.All() {
+		sinktest.CheckTruth(w.t, w.reg, w.sim, e, m.Rows(e))
+	}
+}
+
+func TestRunnerMatchesTruth(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	w.checkTruth(m)
+	w.sim.Advance(24 * time.Hour)
+	w.produce()
+	w.consume("mem", m)
+	w.checkTruth(m)
+	// A new sink on the same topics fills itself from the beginning of history.
+	fresh := sinktest.NewMemory()
+	w.consume("other", fresh)
+	w.checkTruth(fresh)
+	for _, e := range catalog.All() {
+		if a, b := len(m.Changelog(e)), len(fresh.Changelog(e)); a != b {
+			t.Errorf("%s: changelog of the new sink has %d rows, the old one %d", e.Name, b, a)
+		}
+	}
+}
+
+var errCrash = errors.New("simulated crash")
+
+func TestRunnerCrashAtEveryStep(t *testing.T) {
+	for _, step := range []string{sink.StepBeforeWrite, "inside-write", sink.StepAfterWrite} {
+		for _, batchNo := range []int{1, 4} {
+			t.Run(step+"/batch"+strconv.Itoa(batchNo), func(t *testing.T) {
+				w := newWorld(t)
+				w.produce()
+				m := sinktest.NewMemory()
+				n := 0
+				crash := func(s string) error {
+					if s == step {
+						if n++; n == batchNo {
+							return errCrash
+						}
+					}
+					return nil
+				}
+				if step == "inside-write" {
+					// The destination fails mid-transaction: nothing of the batch is stored.
+					m.FailWrite = func(sink.Batch) error { return crash(step) }
+				}
+				r := w.runner("mem", m)
+				if step != "inside-write" {
+					sink.SetHook(r, crash)
+				}
+				if err := r.Run(context.Background()); !errors.Is(err, errCrash) {
+					t.Fatalf("first run: %v, want the crash", err)
+				}
+				m.FailWrite = nil
+				w.consume("mem", m)
+				w.checkTruth(m)
+				for _, e := range catalog.All() {
+					if got, want := len(m.Changelog(e)), len(m.Rows(e)); got != want {
+						t.Errorf("%s: changelog %d rows for %d objects: a batch was written twice or lost", e.Name, got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Records that cannot be decoded go to the dead-letter topic with the reason; the sink
+// goes on and nothing else is lost.
+func TestPoisonRecordsGoToDLQ(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	cl, err := kgo.NewClient(w.kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	tickets, _ := catalog.Lookup("tickets")
+	poison := []*kgo.Record{
+		{Topic: tickets.Topic(w.prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},                          // JSON, not Avro
+		{Topic: tickets.Topic(w.prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)},            // unknown fingerprint
+		{Topic: tickets.Topic(w.prefix), Key: []byte("3"), Value: nil},                                                        // tombstone
+	}
+	if err := cl.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	w.checkTruth(m)
+
+	dlq := readAll(t, w.kopts, sink.DLQTopic(w.prefix))
+	if len(dlq) != len(poison) {
+		t.Fatalf("DLQ has %d records, want %d", len(dlq), len(poison))
+	}
+	for _, r := range dlq {
+		h := map[string]string{}
+		for _, x := range r.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		if h[sink.HeaderReason] == "" || h[sink.HeaderTopic] != tickets.Topic(w.prefix) || h[sink.HeaderOffset] == "" || h[sink.HeaderSink] != "mem" || h[sink.HeaderPartition] == "" {
+			t.Fatalf("DLQ record headers incomplete: %v", h)
+		}
+	}
+	// The sink's offsets moved past the poison: a restart does not dead-letter it again.
+	w.consume("mem", m)
+	if n := len(readAll(t, w.kopts, sink.DLQTopic(w.prefix))); n != len(poison) {
+		t.Fatalf("DLQ grew to %d after a restart", n)
+	}
+}
+
+// A destination without offsets starts at the beginning of the topics, whatever the
+// Kafka group has committed.
+func TestStartsAtBeginningNotGroupOffset(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	adm, err := kadm.NewOptClient(w.kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	var topics []string
+	for _, e := range catalog.All() {
+		topics = append(topics, e.Topic(w.prefix))
+	}
+	ends, err := adm.ListEndOffsets(context.Background(), topics...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := w.prefix + "sink-mem"
+	if _, err := adm.CommitOffsets(context.Background(), group, ends.Offsets()); err != nil {
+		t.Fatal(err)
+	}
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	w.checkTruth(m)
+}
+
+// Two runners of one sink share the work; a rebalance in the middle loses and duplicates
+// nothing, and both runners write.
+func TestTwoRunnersRebalance(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	m.FailWrite = func(sink.Batch) error { time.Sleep(15 * time.Millisecond); return nil } // a slow destination
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	slow := func(c *sink.Config) { c.BatchMaxRecords = 20; c.Once = false }
+	a, b := &countingSink{Sink: m}, &countingSink{Sink: m}
+	done := make(chan error, 2)
+	go func() { done <- w.runner("mem", a, slow).Run(ctx) }()
+	for a.writes.Load() < 5 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	go func() { done <- w.runner("mem", b, slow).Run(ctx) }()
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		complete := true
+		for _, e := range catalog.All() {
+			if len(m.Rows(e)) < len(w.sim.IDs(e.Resource)) {
+				complete = false
+			}
+		}
+		if complete || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatalf("runner: %v", err)
+		}
+	}
+	if a.writes.Load() == 0 || b.writes.Load() == 0 {
+		t.Fatalf("no rebalance happened: writes %d and %d", a.writes.Load(), b.writes.Load())
+	}
+	w.checkTruth(m)
+	for _, e := range catalog.All() {
+		if got, want := len(m.Changelog(e)), len(m.Rows(e)); got != want {
+			t.Errorf("%s: %d changelog rows for %d objects", e.Name, got, want)
+		}
+	}
+}
+
+// countingSink counts one runner's writes to a shared destination.
+type countingSink struct {
+	sink.Sink
+	writes atomic.Int64
+}
+
+func (c *countingSink) Write(ctx context.Context, b sink.Batch) error {
+	err := c.Sink.Write(ctx, b)
+	if err == nil && len(b.Records) > 0 {
+		c.writes.Add(1)
+	}
+	return err
+}
+
+func readAll(t testing.TB, kopts []kgo.Opt, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		n := 0
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r); n++ })
+		if n == 0 {
+			return out
+		}
+	}
+}
