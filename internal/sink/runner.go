@@ -517,3 +517,56 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topics []string) (map[Top
 	})
 	return out, nil
 }
+
+// Replay resets the sink to the beginning of the topics (from zero) or to the first
+// records at or after from, then consumes until caught up with the end offsets seen at
+// start. The sink must not be written by anyone else meanwhile (stop its consumers
+// first; a DuckDB file refuses a second writer anyway).
+func Replay(ctx context.Context, cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt, from time.Time) error {
+	cfg = cfg.withDefaults()
+	r := NewRunner(cfg, s, reg, kopts)
+	if err := s.Prepare(ctx, cfg.Entities, reg.Schemas("")); err != nil {
+		return fmt.Errorf("prepare %s sink: %w", cfg.Name, err)
+	}
+	adm, err := kadm.NewOptClient(kopts...)
+	if err != nil {
+		return fmt.Errorf("kafka admin client: %w", err)
+	}
+	defer adm.Close()
+	var listed kadm.ListedOffsets
+	if from.IsZero() {
+		listed, err = adm.ListStartOffsets(ctx, r.topicList()...)
+	} else {
+		listed, err = adm.ListOffsetsAfterMilli(ctx, from.UnixMilli(), r.topicList()...)
+	}
+	if err != nil {
+		return fmt.Errorf("list replay offsets: %w", err)
+	}
+	next := map[TopicPartition]int64{}
+	var lerr error
+	listed.Each(func(o kadm.ListedOffset) {
+		switch {
+		case o.Partition < 0 || errors.Is(o.Err, kerr.UnknownTopicOrPartition):
+		case o.Err != nil:
+			lerr = fmt.Errorf("list replay offsets of %s[%d]: %w", o.Topic, o.Partition, o.Err)
+		default:
+			next[TopicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	if lerr != nil {
+		return lerr
+	}
+	if err := s.Reset(ctx, next); err != nil {
+		return fmt.Errorf("reset %s sink: %w", cfg.Name, err)
+	}
+	cfg.Logger.Info("sink reset for replay", "sink", cfg.Name, "from", replayFrom(from), "partitions", len(next))
+	r.cfg.Once = true
+	return r.Run(ctx)
+}
+
+func replayFrom(t time.Time) string {
+	if t.IsZero() {
+		return "earliest"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
