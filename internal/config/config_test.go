@@ -100,41 +100,83 @@ func TestConfigFileAndUnknownKeys(t *testing.T) {
 	}
 }
 
-// TestShippedConfigMatchesKeys keeps configs/producer.yaml complete and true: it holds
-// every declared key with its default, and nothing else.
-func TestShippedConfigMatchesKeys(t *testing.T) {
-	b, err := os.ReadFile("../../configs/producer.yaml")
+// TestShippedConfigsMatchKeys keeps the files in configs/ complete and true: each holds
+// every declared key of its binary with its default, and nothing else.
+func TestShippedConfigsMatchKeys(t *testing.T) {
+	for file, keys := range map[string][]Key{
+		"../../configs/producer.yaml":    ProducerKeys(),
+		"../../configs/sink-duckdb.yaml": ConsumerKeys(),
+	} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]map[string]any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for sec, kv := range doc {
+			for k, v := range kv {
+				got[sec+"."+k] = flat(v)
+			}
+		}
+		var missing []string
+		for _, k := range keys {
+			v, ok := got[k.Name]
+			if !ok {
+				missing = append(missing, k.Name)
+				continue
+			}
+			if v != flat(k.Default) {
+				t.Errorf("%s: %s = %s, default is %s", file, k.Name, v, flat(k.Default))
+			}
+			delete(got, k.Name)
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			t.Errorf("%s lacks %v", file, missing)
+		}
+		for k := range got {
+			t.Errorf("%s has undeclared key %s", file, k)
+		}
+	}
+}
+
+func TestConsumerConfig(t *testing.T) {
+	load := func(env map[string]string, args ...string) (Consumer, error) {
+		for k, v := range env {
+			t.Setenv(k, v)
+		}
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+		l := NewLoader(ConsumerKeys())
+		l.RegisterFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return LoadConsumer(l, "", fs)
+	}
+	c, err := load(map[string]string{"DEST_URI": "duckdb:////var/lib/g.duckdb", "KAFKA_BROKERS": "k:9092", "SINK_BATCH_MAX_WAIT": "2s"}, "--once")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
+	if c.DestScheme != "duckdb" || c.Name != "duckdb" || !c.Once || c.BatchMaxWait.String() != "2s" || c.Kafka.Brokers[0] != "k:9092" {
+		t.Fatalf("%+v", c)
 	}
-	got := map[string]string{}
-	for sec, kv := range doc {
-		for k, v := range kv {
-			got[sec+"."+k] = flat(v)
+	_, err = load(map[string]string{"DEST_URI": "postgres://u:pw@h/db", "SINK_BATCH_MAX_RECORDS": "0", "DEST_SCHEMA": "a b"})
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, k := range []string{"dest.uri", "sink.batch_max_records", "dest.schema"} {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("error does not name %s: %v", k, err)
 		}
 	}
-	var missing []string
-	for _, k := range ProducerKeys() {
-		v, ok := got[k.Name]
-		if !ok {
-			missing = append(missing, k.Name)
-			continue
-		}
-		if v != flat(k.Default) {
-			t.Errorf("configs/producer.yaml %s = %s, default is %s", k.Name, v, flat(k.Default))
-		}
-		delete(got, k.Name)
+	if strings.Contains(err.Error(), "pw@") {
+		t.Errorf("error leaks the URI password: %v", err)
 	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("configs/producer.yaml lacks %v", missing)
-	}
-	for k := range got {
-		t.Errorf("configs/producer.yaml has undeclared key %s", k)
+	if got := RedactURI("bigquery://proj?credentials_path=/k.json&token=abc&location=EU"); strings.Contains(got, "abc") {
+		t.Errorf("RedactURI leaks: %s", got)
 	}
 }
 

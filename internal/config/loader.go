@@ -33,6 +33,9 @@ type Key struct {
 	Secret bool
 	// Alias is an extra, shorter flag name (e.g. "once" for producer.once).
 	Alias string
+	// Redact, if set, rewrites the value before it appears in an error (e.g. hides a
+	// password inside a URI).
+	Redact func(string) string
 }
 
 // Env returns the environment variable of the key.
@@ -132,7 +135,11 @@ func (l *Loader) bad(key string, raw any, why string) {
 		l.errs = append(l.errs, fmt.Errorf("config key %s (env %s): invalid value: %s", key, l.keys[key].Env(), why))
 		return
 	}
-	l.errs = append(l.errs, fmt.Errorf("config key %s (env %s): invalid value %q: %s", key, l.keys[key].Env(), fmt.Sprint(raw), why))
+	shown := fmt.Sprint(raw)
+	if r := l.keys[key].Redact; r != nil {
+		shown = r(shown)
+	}
+	l.errs = append(l.errs, fmt.Errorf("config key %s (env %s): invalid value %q: %s", key, l.keys[key].Env(), shown, why))
 }
 
 // Problem records a validation problem found by the caller about key.
