@@ -1,0 +1,112 @@
+// Command consumer runs a sink: it consumes the Gorgias entity topics and writes them,
+// with their Kafka offsets, atomically into a destination (DuckDB; BigQuery to come).
+//
+//	consumer [--once] [--config file.yaml] [--<key> value ...]
+//	consumer replay --from earliest|<RFC3339 time> [...]
+//
+// Environment: KAFKA_BROKERS, DEST_URI (duckdb:///gorgias.duckdb), and every other key
+// upper-cased (see configs/sink-duckdb.yaml).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	cmd := "run"
+	if len(args) > 0 && (args[0] == "replay" || args[0] == "run") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := pflag.NewFlagSet("consumer", pflag.ContinueOnError)
+	file := fs.String("config", "", "YAML configuration file")
+	from := fs.String("from", "earliest", "replay: earliest, or an RFC 3339 time to replay from")
+	loader := config.NewLoader(config.ConsumerKeys())
+	loader.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", err)
+		return 2
+	}
+	cfg, err := config.LoadConsumer(loader, *file, fs)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer: invalid configuration:", config.OneLine(err))
+		return 2
+	}
+	var replayFrom time.Time
+	if cmd == "replay" && *from != "earliest" {
+		if replayFrom, err = time.Parse(time.RFC3339, *from); err != nil {
+			fmt.Fprintf(os.Stderr, "consumer: invalid --from %q: want earliest or an RFC 3339 time such as 2024-06-01T00:00:00Z\n", *from)
+			return 2
+		}
+	}
+	log := cfg.Log.Logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	reg, err := avrocodec.NewRegistry()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", err)
+		return 1
+	}
+	kopts, err := kafkaconn.Options(cfg.Kafka, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+		return 2
+	}
+	dest, err := openSink(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+		return 1
+	}
+	defer dest.Close()
+
+	rcfg := sink.Config{
+		Name: cfg.Name, Group: cfg.Group, TopicPrefix: cfg.Kafka.TopicPrefix, Entities: cfg.Entities,
+		BatchMaxRecords: cfg.BatchMaxRecords, BatchMaxBytes: cfg.BatchMaxBytes, BatchMaxWait: cfg.BatchMaxWait,
+		MemoryBudget: cfg.MemoryBudget, Once: cfg.Once, Logger: log,
+	}
+	log.Info("consumer starting", "command", cmd, "config", cfg.String())
+	if cmd == "replay" {
+		err = sink.Replay(ctx, rcfg, dest, reg, kopts, replayFrom)
+	} else {
+		err = sink.NewRunner(rcfg, dest, reg, kopts).Run(ctx)
+	}
+	if err != nil && !(ctx.Err() != nil && errors.Is(err, context.Canceled)) {
+		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+		return 1
+	}
+	return 0
+}
+
+// openSink opens the destination named by the configuration's URI scheme.
+func openSink(ctx context.Context, cfg config.Consumer, log *slog.Logger) (sink.Sink, error) {
+	switch cfg.DestScheme {
+	case "duckdb":
+		path, err := duckdbsink.ParseURI(cfg.DestURI)
+		if err != nil {
+			return nil, err
+		}
+		return duckdbsink.Open(ctx, duckdbsink.Config{
+			Path: path, Schema: cfg.Schema, Changelog: cfg.Changelog,
+			Threads: cfg.DuckDBThreads, MemoryLimit: cfg.DuckDBMemoryLimit, Logger: log,
+		})
+	default:
+		return nil, fmt.Errorf("destination %s: the %s sink is not available in this build", config.RedactURI(cfg.DestURI), cfg.DestScheme)
+	}
+}

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+)
+
+// pipeline is the whole chain on real parts: the Gorgias simulator, the producer, a
+// kfake broker, the sink runner and DuckDB files.
+type pipeline struct {
+	t      *testing.T
+	sim    *gorgiassim.Sim
+	kopts  []kgo.Opt
+	prefix string
+	reg    *avrocodec.Registry
+	dir    string
+}
+
+var unsafeTopic = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+func quiet() *slog.Logger {
+	if os.Getenv("TEST_VERBOSE_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	reg, err := avrocodec.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline{
+		t:   t,
+		sim: gorgiassim.New(gorgiassim.Config{Seed: 31, Customers: 200, Tickets: 300, RateLimit: -1}),
+		kopts: []kgo.Opt{
+			kgo.SeedBrokers(c.ListenAddrs()...),
+			kgo.MetadataMinAge(50 * time.Millisecond),
+			kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
+			kgo.FetchMaxWait(100 * time.Millisecond),
+		},
+		prefix: unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
+		reg:    reg,
+		dir:    t.TempDir(),
+	}
+}
+
+func (p *pipeline) produce() {
+	p.t.Helper()
+	api, err := gorgias.NewClient(gorgias.Config{
+		Credentials: gorgias.Credentials{Domain: "acme", Email: "sim@example.com", APIKey: "sim-api-key"},
+		BaseURL:     "http://sim/api", Transport: p.sim.RoundTripper(), RateLimit: 1000, RateWindow: time.Second,
+	})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	pr, err := producer.New(producer.Config{Domain: "acme", TopicPrefix: p.prefix, Once: true, Logger: quiet(),
+		Topics: producer.TopicConfig{Partitions: 3, ReplicationFactor: 1}}, api, p.kopts)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := pr.Run(context.Background()); err != nil {
+		p.t.Fatalf("producer: %v", err)
+	}
+}
+
+func (p *pipeline) open(name string, mod ...func(*duckdbsink.Config)) *duckdbsink.Sink {
+	p.t.Helper()
+	cfg := duckdbsink.Config{Path: filepath.Join(p.dir, name+".duckdb"), Changelog: true, Logger: quiet()}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	s, err := duckdbsink.Open(context.Background(), cfg)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s
+}
+
+func (p *pipeline) runnerCfg(name string) sink.Config {
+	return sink.Config{Name: name, TopicPrefix: p.prefix, Once: true, BatchMaxRecords: 400, BatchMaxWait: 300 * time.Millisecond, Logger: quiet()}
+}
+
+// consume runs one sink runner until caught up on the DuckDB file name and closes it.
+func (p *pipeline) consume(name string, wrap ...func(sink.Sink) sink.Sink) error {
+	p.t.Helper()
+	var s sink.Sink = p.open(name)
+	defer s.Close()
+	for _, w := range wrap {
+		s = w(s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return sink.NewRunner(p.runnerCfg(name), s, p.reg, p.kopts).Run(ctx)
+}
+
+func (p *pipeline) mustConsume(name string) {
+	p.t.Helper()
+	if err := p.consume(name); err != nil {
+		p.t.Fatalf("consume: %v", err)
+	}
+}
+
+// tables reads every entity table and changelog of a DuckDB file.
+func (p *pipeline) tables(name string) (rows, changelog map[string][]map[string]any) {
+	p.t.Helper()
+	s := p.open(name)
+	defer s.Close()
+	rows, changelog = map[string][]map[string]any{}, map[string][]map[string]any{}
+	for _, e := range catalog.All() {
+		r, err := s.Rows(context.Background(), e)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		c, err := s.ChangelogRows(context.Background(), e)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		rows[e.Name], changelog[e.Name] = r, c
+	}
+	return rows, changelog
+}
+
+// checkTruth asserts each table equals the simulator (latest version of every object,
+// none missing, no duplicates) and each changelog holds every version once.
+func (p *pipeline) checkTruth(name string) map[string][]map[string]any {
+	p.t.Helper()
+	rows, changelog := p.tables(name)
+	for _, e := range catalog.All() {
+		sinktest.CheckTruth(p.t, p.reg, p.sim, e, rows[e.Name])
+		seen := map[[2]int64]bool{}
+		for _, r := range changelog[e.Name] {
+			k := [2]int64{asInt64(r["id"]), r[e.VersionField].(time.Time).UnixMicro()}
+			if seen[k] {
+				p.t.Errorf("%s changelog: version %v of %d twice", e.Name, r[e.VersionField], k[0])
+			}
+			seen[k] = true
+		}
+	}
+	return rows
+}
+
+func asInt64(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	}
+	return -1
+}
+
+func TestDuckDBGroundTruth(t *testing.T) {
+	p := newPipeline(t)
+	p.produce()
+	p.mustConsume("main")
+	p.checkTruth("main")
+	p.sim.Advance(24 * time.Hour)
+	p.produce()
+	p.mustConsume("main")
+	p.checkTruth("main")
+}
+
+var errCrash = errors.New("simulated crash")
+
+// crashingSink fails Write at one point, once.
+type crashingSink struct {
+	sink.Sink
+	when  string // "before-write" or "after-commit"
+	batch int
+	n     int
+}
+
+func (c *crashingSink) Write(ctx context.Context, b sink.Batch) error {
+	c.n++
+	if c.n == c.batch && c.when == "before-write" {
+		return errCrash
+	}
+	err := c.Sink.Write(ctx, b)
+	if err == nil && c.n == c.batch && c.when == "after-commit" {
+		return errCrash // committed in DuckDB; the Kafka lag commit never happens
+	}
+	return err
+}
+
+func TestDuckDBCrashAtEveryStep(t *testing.T) {
+	points := []string{"before-write", "after-commit"}
+	points = append(points, duckdbsink.Failpoints...) // inside the DuckDB transaction
+	for _, point := range points {
+		for _, batch := range []int{1, 3} {
+			t.Run(point+"/batch"+string(rune('0'+batch)), func(t *testing.T) {
+				p := newPipeline(t)
+				p.produce()
+				var err error
+				switch point {
+				case "before-write", "after-commit":
+					err = p.consume("crash", func(s sink.Sink) sink.Sink { return &crashingSink{Sink: s, when: point, batch: batch} })
+				default:
+					n := 0
+					s := p.open("crash", func(c *duckdbsink.Config) {
+						c.Failpoint = func(at string) error {
+							if at == point {
+								if n++; n == batch {
+									return errCrash
+								}
+							}
+							return nil
+						}
+					})
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					err = sink.NewRunner(p.runnerCfg("crash"), s, p.reg, p.kopts).Run(ctx)
+					cancel()
+					s.Close()
+				}
+				if !errors.Is(err, errCrash) {
+					t.Fatalf("first run: %v, want the crash", err)
+				}
+				p.mustConsume("crash")
+				p.checkTruth("crash")
+			})
+		}
+	}
+}
+
+func TestDuckDBPoisonRecord(t *testing.T) {
+	p := newPipeline(t)
+	p.produce()
+	cl, err := kgo.NewClient(p.kopts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	msgs, _ := catalog.Lookup("ticket_messages")
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: msgs.Topic(p.prefix), Key: []byte("1"), Value: []byte("not avro")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	p.sim.Advance(12 * time.Hour)
+	p.produce() // valid records after the poison on the same partitions
+	p.mustConsume("main")
+	p.checkTruth("main")
+	dlq := 0
+	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...), kgo.ConsumeTopics(sink.DLQTopic(p.prefix)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for dlq == 0 && ctx.Err() == nil {
+		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if string(r.Value) == "not avro" {
+				dlq++
+			}
+		})
+	}
+	if dlq != 1 {
+		t.Fatalf("poison record in DLQ %d times, want 1", dlq)
+	}
+}
+
+// Records written with a newer schema version that has an extra field add a column; old
+// rows keep NULL in it.
+func TestDuckDBSchemaEvolution(t *testing.T) {
+	p := newPipeline(t)
+	p.produce()
+	p.mustConsume("main")
+	tickets, _ := catalog.Lookup("tickets")
+	text := sinktest.EvolvedSchema(t, tickets)
+	if _, err := p.reg.Register(tickets.Name, text); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := avrocodec.NewEncoderWithSchema(tickets, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := p.sim.IDs("tickets")[0]
+	if err := p.sim.EditTicket(id); err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	for _, o := range p.sim.Objects("tickets") {
+		if string(o[:len(`{"id":`)]) == `{"id":` && regexp.MustCompile(`^\{"id":`+itoa(id)+`,`).Match(o) {
+			raw = o
+		}
+	}
+	if raw == nil {
+		t.Fatal("edited ticket not found")
+	}
+	raw = append(raw[:len(raw)-1], []byte(`,"x_new_field":"v2"}`)...)
+	rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: time.Now(), AsOf: p.sim.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, _ := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...), kgo.TransactionalID(p.prefix+"evolved"))...)
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: tickets.Topic(p.prefix), Key: []byte(itoa(id)), Value: rec.Value}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	p.mustConsume("main")
+	rows, _ := p.tables("main")
+	found := false
+	for _, r := range rows["tickets"] {
+		v, ok := r["x_new_field"]
+		if !ok {
+			t.Fatal("no x_new_field column")
+		}
+		if asInt64(r["id"]) == id {
+			found = true
+			if v != "v2" {
+				t.Fatalf("x_new_field = %#v on the new version", v)
+			}
+		} else if v != nil {
+			t.Fatalf("old row %v has x_new_field %#v, want NULL", r["id"], v)
+		}
+	}
+	if !found {
+		t.Fatal("evolved record not written")
+	}
+}
+
+// Replay, and a second sink started on the same topics, both rebuild identical tables.
+func TestDuckDBReplayAndNewSinkIdentical(t *testing.T) {
+	p := newPipeline(t)
+	p.produce()
+	p.mustConsume("main")
+	p.sim.Advance(24 * time.Hour)
+	p.produce()
+	p.mustConsume("main")
+	before := p.checkTruth("main")
+
+	s := p.open("main")
+	if err := sink.Replay(context.Background(), p.runnerCfg("main"), s, p.reg, p.kopts, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	replayed := p.checkTruth("main")
+	p.mustConsume("second")
+	second := p.checkTruth("second")
+	for _, e := range catalog.All() {
+		a := canonicalSet(p.reg, e, before[e.Name])
+		for what, rows := range map[string][]map[string]any{"replayed": replayed[e.Name], "new sink": second[e.Name]} {
+			if b := canonicalSet(p.reg, e, rows); a != b {
+				t.Errorf("%s: %s table differs from the original", e.Name, what)
+			}
+		}
+	}
+}
+
+func canonicalSet(reg *avrocodec.Registry, e catalog.Entity, rows []map[string]any) string {
+	root := reg.Schemas(e.Name)[0].Root
+	keys := make([]string, 0, len(rows))
+	for _, r := range rows {
+		keys = append(keys, sinktest.Canonical(root, r))
+	}
+	sortStrings(keys)
+	out := ""
+	for _, k := range keys {
+		out += k + "\n"
+	}
+	return out
+}

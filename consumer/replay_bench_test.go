@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+)
+
+// BenchmarkReplayMemory replays 1,000,000 records (tickets and messages, realistic
+// sizes) into a new DuckDB file with the real consumer binary, in its own process, and
+// reports that process's peak RSS (bar: 256 MiB) and its rate.
+//
+//	go test ./consumer -run '^$' -bench ReplayMemory -benchtime 1x
+func BenchmarkReplayMemory(b *testing.B) {
+	total := 1_000_000
+	if s := os.Getenv("REPLAY_RECORDS"); s != "" {
+		total, _ = strconv.Atoi(s)
+	}
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "consumer")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build consumer: %v\n%s", err, out)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	kopts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(5 * time.Millisecond), kgo.MaxBufferedRecords(100_000)}
+	prefix := "replay."
+	fill(b, kopts, prefix, total)
+
+	for i := 0; i < b.N; i++ {
+		db := filepath.Join(dir, fmt.Sprintf("replay%d.duckdb", i))
+		cmd := exec.Command(bin, "replay", "--from", "earliest",
+			"--kafka.brokers", c.ListenAddrs()[0], "--kafka.topic_prefix", prefix,
+			"--dest.uri", "duckdb:///"+db, "--log.level", "warn")
+		cmd.Dir = "/"
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("consumer replay: %v", err)
+		}
+		elapsed := time.Since(start)
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MiB")
+		b.ReportMetric(float64(total)/elapsed.Seconds(), "records/s")
+		b.ReportMetric(float64(total), "records")
+	}
+}
+
+// fill writes total records into the tickets and messages topics: simulator objects
+// encoded once, then copied with fresh ids (the id is the first field of the body).
+func fill(b *testing.B, kopts []kgo.Opt, prefix string, total int) {
+	b.Helper()
+	sim := gorgiassim.New(gorgiassim.Config{Seed: 9, Customers: 500, Tickets: 2000, RateLimit: -1})
+	adm, err := kadm.NewOptClient(kopts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer adm.Close()
+	cl, err := kgo.NewClient(kopts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	type base struct {
+		topic string
+		rest  []byte // body after the id
+		hdr   []byte
+	}
+	var bases []base
+	for _, name := range []string{"tickets", "ticket_messages"} {
+		e, _ := catalog.Lookup(name)
+		if _, err := adm.CreateTopic(context.Background(), 3, 1, nil, e.Topic(prefix)); err != nil {
+			b.Fatal(err)
+		}
+		enc, _ := avrocodec.NewEncoder(e)
+		for _, raw := range sim.Objects(e.Resource) {
+			rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: time.Now(), AsOf: sim.Now()}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, n := binary.Uvarint(rec.Value[10:])
+			bases = append(bases, base{topic: e.Topic(prefix), hdr: rec.Value[:10], rest: rec.Value[10+n:]})
+		}
+	}
+	ctx := context.Background()
+	var errs atomic.Int64
+	for i := 0; i < total; i++ {
+		bs := bases[i%len(bases)]
+		id := int64(1_000_000_000 + i)
+		v := append(append([]byte{}, bs.hdr...), binary.AppendUvarint(nil, uint64(id<<1))...)
+		v = append(v, bs.rest...)
+		cl.Produce(ctx, &kgo.Record{Topic: bs.topic, Key: []byte(strconv.FormatInt(id, 10)), Value: v}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				errs.Add(1)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil || errs.Load() > 0 {
+		b.Fatalf("fill: %v (%d errors)", err, errs.Load())
+	}
+}

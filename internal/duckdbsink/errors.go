@@ -1,0 +1,20 @@
+package duckdbsink
+
+import "errors"
+
+// Sentinel errors of the DuckDB sink. Lock conflicts wrap sink.ErrLocked and refused
+// batches wrap sink.ErrStaleOffset; these cover what is specific to this package.
+var (
+	// ErrBadURI means a destination URI is not of the form duckdb:///relative/path or
+	// duckdb:////absolute/path.
+	ErrBadURI = errors.New("bad DuckDB destination URI")
+	// ErrClosed means the sink was used after Close.
+	ErrClosed = errors.New("duckdb sink is closed")
+	// ErrIncompatibleSchema means a schema version changes the type of a field the
+	// tables already hold (released schemas may only add nullable fields).
+	ErrIncompatibleSchema = errors.New("incompatible schema change")
+	// ErrBadBatch means a batch is malformed (a record without a schema of its entity,
+	// values not aligned with the schema, the same partition twice, a range ending
+	// before it starts). Nothing of it was stored.
+	ErrBadBatch = errors.New("malformed batch")
+)

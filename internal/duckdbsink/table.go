@@ -1,0 +1,512 @@
+package duckdbsink
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+)
+
+// metaKind tells a schema field column from the Kafka coordinate columns.
+type metaKind int
+
+const (
+	dataCol metaKind = iota
+	partitionCol
+	offsetCol
+	timestampCol
+)
+
+// Names of the Kafka coordinate columns every entity table has.
+const (
+	ColPartition = "_kafka_partition"
+	ColOffset    = "_kafka_offset"
+	ColTimestamp = "_kafka_timestamp"
+)
+
+var metaColumns = []column{
+	{name: ColPartition, typ: &colType{base: "INTEGER"}, meta: partitionCol},
+	{name: ColOffset, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}, meta: offsetCol},
+	{name: ColTimestamp, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}, meta: timestampCol},
+}
+
+// column is one column of an entity table.
+type column struct {
+	name string
+	typ  *colType
+	meta metaKind
+}
+
+// plan maps the values of records written with one schema version to table columns.
+type plan struct {
+	src  []int       // per column: index in Record.Values, -1 for NULL (or a meta column)
+	conv []converter // per column: nil when the value is appended unchanged
+}
+
+// table is what the sink knows of one entity's tables.
+type table struct {
+	entity    catalog.Entity
+	main      string // quoted, qualified
+	changelog string // quoted, qualified
+	cols      []column
+	schemas   map[uint64]*avrocodec.Schema
+	plans     map[uint64]*plan
+
+	// Query appenders bound to the writer connection (ins == nil: create on next
+	// use). Each buffers rows on the Go side and in a DuckDB collection, and runs its
+	// statement over them (as the table "staged") on Flush, inside the open
+	// transaction.
+	ins  []*slot // winners: INSERT into the entity table
+	logs []*slot // every record: INSERT into the changelog
+
+	// keys is an appender on the TEMP table keysTable holding (id, version) of the
+	// batch's winners; the table is recreated before every batch (DuckDB does not
+	// reclaim the space of deleted rows of a TEMP table).
+	keys      *duckdb.Appender
+	keysTable string // unquoted
+	sqlSkip   string // ids whose stored version is newer or equal: not written
+	sqlDelete string // deletes the stored rows the winners replace
+}
+
+// slot is one appender and the row buffer its filling goroutine reuses.
+type slot struct {
+	app *duckdb.Appender
+	row []driver.Value
+}
+
+// Prepare creates, for every entity, its table (and changelog table when enabled) with the union of the fields of the entity's schema
+// versions among schemas; existing tables get the missing columns (and missing nested
+// fields). Schemas of entities not listed are ignored; an entity without any schema is
+// an error. It is idempotent.
+func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.ensureConn(ctx); err != nil {
+		return err
+	}
+	for _, e := range entities {
+		var mine []*avrocodec.Schema
+		for _, sc := range schemas {
+			if sc.Entity == e.Name {
+				mine = append(mine, sc)
+			}
+		}
+		if len(mine) == 0 {
+			return fmt.Errorf("prepare DuckDB table %s: no schema given for entity %s", e.Table(), e.Name)
+		}
+		if _, err := s.ensureTable(ctx, e, mine); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureTable makes the entity's tables hold every field of the given schema versions
+// and returns the table with a plan for each. It runs DDL (in its own transaction) only
+// for a schema version it has not seen yet.
+func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avrocodec.Schema) (*table, error) {
+	t := s.tables[e.Name]
+	var fresh []*avrocodec.Schema
+	for _, sc := range schemas {
+		if t == nil || t.plans[sc.Fingerprint] == nil {
+			fresh = append(fresh, sc)
+		}
+	}
+	if t != nil && len(fresh) == 0 {
+		return t, nil
+	}
+	var want []colField
+	for _, sc := range fresh {
+		if err := checkSchema(e, sc); err != nil {
+			return nil, err
+		}
+		ct, err := fromAvro(sc.Root)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s schema %016x: %v", ErrIncompatibleSchema, e.Name, sc.Fingerprint, err)
+		}
+		if want, _, err = mergeFields(want, ct.fields); err != nil {
+			return nil, fmt.Errorf("%w: %s schema versions disagree: %v", ErrIncompatibleSchema, e.Name, err)
+		}
+	}
+	if t == nil {
+		t = &table{
+			entity:    e,
+			main:      s.qualified(e.Table()),
+			changelog: s.qualified(e.ChangelogTable()),
+			keysTable: "_keys_" + e.Name,
+			schemas:   map[uint64]*avrocodec.Schema{},
+			plans:     map[uint64]*plan{},
+		}
+	}
+	cols, err := s.syncColumns(ctx, t, want)
+	if err != nil {
+		return nil, err
+	}
+	if !sameColumns(t.cols, cols) {
+		if err := t.dropStage(); err != nil {
+			s.log.Warn("closing staging appender", "table", e.Table(), "err", err)
+		}
+		t.cols = cols
+		t.plans = map[uint64]*plan{}
+	}
+	for _, sc := range fresh {
+		t.schemas[sc.Fingerprint] = sc
+	}
+	for fp, sc := range t.schemas {
+		if t.plans[fp] == nil {
+			t.plans[fp] = buildPlan(t.cols, sc)
+		}
+	}
+	s.tables[e.Name] = t
+	return t, nil
+}
+
+// checkSchema verifies that a schema version belongs to the entity and has the key and
+// version fields the upsert relies on.
+func checkSchema(e catalog.Entity, sc *avrocodec.Schema) error {
+	if sc.Entity != e.Name {
+		return fmt.Errorf("%w: schema %016x belongs to %s, not %s", ErrBadBatch, sc.Fingerprint, sc.Entity, e.Name)
+	}
+	for _, need := range []struct {
+		name string
+		kind avrocodec.Kind
+	}{{catalog.Key, avrocodec.KindLong}, {e.VersionField, avrocodec.KindTimestamp}} {
+		f, ok := sc.Root.Field(need.name)
+		if !ok || f.Type.Kind != need.kind {
+			return fmt.Errorf("%w: %s schema %016x: field %s must be a %s", ErrIncompatibleSchema, e.Name, sc.Fingerprint, need.name, need.kind)
+		}
+	}
+	for _, m := range metaColumns {
+		if _, ok := sc.Root.Field(m.name); ok {
+			return fmt.Errorf("%w: %s schema %016x: field %s clashes with a Kafka column", ErrIncompatibleSchema, e.Name, sc.Fingerprint, m.name)
+		}
+	}
+	return nil
+}
+
+// syncColumns brings the entity table (and the changelog table when enabled) to hold
+// the want fields, in one transaction, and returns the entity table's columns as they
+// are then. Existing columns keep their position; new ones are appended.
+func (s *Sink) syncColumns(ctx context.Context, t *table, want []colField) (cols []column, err error) {
+	if _, err := s.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, fmt.Errorf("DuckDB DDL for %s: begin: %w", t.main, err)
+	}
+	defer func() {
+		if err != nil {
+			if _, rerr := s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				s.dropConn()
+			}
+			delete(s.tables, t.entity.Name) // reload from the database next time
+		}
+	}()
+	desired := make([]column, 0, len(want)+len(metaColumns))
+	for _, f := range want {
+		desired = append(desired, column{name: f.name, typ: f.typ})
+	}
+	desired = append(desired, metaColumns...)
+
+	cols, err = s.syncTable(ctx, t.entity.Table(), desired)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Changelog {
+		if _, err := s.syncTable(ctx, t.entity.ChangelogTable(), cols); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("DuckDB DDL for %s: commit: %w", t.main, err)
+	}
+	// Meta columns are known by name, whatever their position.
+	for i := range cols {
+		for _, m := range metaColumns {
+			if cols[i].name == m.name {
+				cols[i].meta = m.meta
+			}
+		}
+	}
+	return cols, nil
+}
+
+// syncTable creates table with the desired columns, or adds to it the columns it
+// lacks and widens the STRUCT types that lack nested fields. It returns the table's
+// columns afterwards.
+func (s *Sink) syncTable(ctx context.Context, raw string, desired []column) ([]column, error) {
+	name := s.qualified(raw)
+	have, err := s.loadColumns(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if have == nil {
+		defs := make([]string, len(desired))
+		for i, c := range desired {
+			defs[i] = quoteIdent(c.name) + " " + c.typ.sql(false)
+		}
+		q := fmt.Sprintf("CREATE TABLE %s (%s)", name, strings.Join(defs, ", "))
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("create DuckDB table %s: %w", name, err)
+		}
+		s.log.Info("created table", "table", name, "columns", len(desired))
+		return append([]column(nil), desired...), nil
+	}
+	for _, d := range desired {
+		i := indexOf(have, d.name)
+		if i < 0 {
+			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", name, quoteIdent(d.name), d.typ.sql(false))
+			if _, err := s.conn.ExecContext(ctx, q); err != nil {
+				return nil, fmt.Errorf("add column %s to DuckDB table %s: %w", d.name, name, err)
+			}
+			s.log.Info("added column", "table", name, "column", d.name, "type", d.typ.sql(false))
+			have = append(have, d)
+			continue
+		}
+		m, err := mergeTypes(have[i].typ, d.typ)
+		if err != nil {
+			return nil, fmt.Errorf("%w: DuckDB table %s column %s: %v", ErrIncompatibleSchema, name, d.name, err)
+		}
+		if m == have[i].typ {
+			continue
+		}
+		q := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s", name, quoteIdent(d.name), m.sql(false))
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("widen column %s of DuckDB table %s: %w", d.name, name, err)
+		}
+		s.log.Info("widened column", "table", name, "column", d.name, "type", m.sql(false))
+		have[i].typ = m
+	}
+	return have, nil
+}
+
+// loadColumns reads the columns of table (in the sink's schema) from the catalog; nil,
+// nil if it does not exist.
+func (s *Sink) loadColumns(ctx context.Context, table string) ([]column, error) {
+	qualified := s.qualified(table)
+	rows, err := s.conn.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?
+		ORDER BY column_index`, s.cfg.Schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of DuckDB table %s: %w", qualified, err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, fmt.Errorf("read columns of DuckDB table %s: %w", qualified, err)
+		}
+		ct, err := parseColType(typ)
+		if err != nil {
+			return nil, fmt.Errorf("DuckDB table %s column %s: %w", qualified, name, err)
+		}
+		cols = append(cols, column{name: name, typ: ct})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of DuckDB table %s: %w", qualified, err)
+	}
+	return cols, nil
+}
+
+func indexOf(cols []column, name string) int {
+	for i, c := range cols {
+		if c.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func sameColumns(a, b []column) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].name != b[i].name || !equalTypes(a[i].typ, b[i].typ) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPlan maps the fields of schema version sc to the table's columns.
+func buildPlan(cols []column, sc *avrocodec.Schema) *plan {
+	idx := make(map[string]int, len(sc.Root.Fields))
+	for i, f := range sc.Root.Fields {
+		idx[f.Name] = i
+	}
+	p := &plan{src: make([]int, len(cols)), conv: make([]converter, len(cols))}
+	for i, c := range cols {
+		p.src[i] = -1
+		if c.meta != dataCol {
+			continue
+		}
+		if j, ok := idx[c.name]; ok {
+			p.src[i] = j
+			p.conv[i] = converterFor(c.typ, sc.Root.Fields[j].Type)
+		}
+	}
+	return p
+}
+
+// ensureStage creates the entity's query appenders on the writer connection. It runs
+// only when the columns changed or after an error. JSON is appended as VARCHAR (the
+// driver's appender would JSON-encode a string written to a JSON column) and cast in
+// the statements, which validates it and keeps the text byte for byte.
+func (s *Sink) ensureStage(t *table) (err error) {
+	if t.ins != nil {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			_ = t.dropStage()
+		}
+	}()
+	names := make([]string, len(t.cols))
+	quoted := make([]string, len(t.cols))
+	cast := make([]string, len(t.cols)) // staged column in its table type
+	infos := make([]duckdb.TypeInfo, len(t.cols))
+	for i, c := range t.cols {
+		names[i], quoted[i] = c.name, quoteIdent(c.name)
+		cast[i] = "s." + quoted[i]
+		if c.typ.hasJSON() {
+			cast[i] = fmt.Sprintf("CAST(s.%s AS %s)", quoted[i], c.typ.sql(false))
+		}
+		if infos[i], err = typeInfo(c.typ); err != nil {
+			return fmt.Errorf("DuckDB table %s column %s: %w", t.main, c.name, err)
+		}
+	}
+	key, ver := quoteIdent(catalog.Key), quoteIdent(t.entity.VersionField)
+	list := strings.Join(quoted, ", ")
+	keys := "temp.main." + quoteIdent(t.keysTable)
+	t.sqlSkip = fmt.Sprintf("SELECT k.id FROM %s AS k JOIN %s AS t ON t.%s = k.id WHERE t.%s >= k.v", keys, t.main, key, ver)
+	t.sqlDelete = fmt.Sprintf("DELETE FROM %s AS t USING %s AS k WHERE t.%s = k.id AND (t.%s IS NULL OR k.v > t.%s)",
+		t.main, keys, key, ver, ver)
+	// Plain INSERTs: an anti-join here would make DuckDB build its hash table on the
+	// wide staged rows, several times slower than the separate skip query.
+	ins := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM staged AS s", t.main, list, strings.Join(cast, ", "))
+	logIns := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM staged AS s", t.changelog, list, strings.Join(cast, ", "))
+	for range stageSlots {
+		sl, err := s.newSlot(ins, infos, names)
+		if err != nil {
+			return fmt.Errorf("DuckDB appender for %s: %w", t.main, err)
+		}
+		t.ins = append(t.ins, sl)
+		if s.cfg.Changelog {
+			sl, err := s.newSlot(logIns, infos, names)
+			if err != nil {
+				return fmt.Errorf("DuckDB appender for %s: %w", t.changelog, err)
+			}
+			t.logs = append(t.logs, sl)
+		}
+	}
+	return nil
+}
+
+// resetKeys recreates the entity's keys table (empty) and its appender, outside any
+// transaction.
+func (s *Sink) resetKeys(ctx context.Context, t *table) error {
+	if t.keys != nil {
+		app := t.keys
+		t.keys = nil
+		if err := errors.Join(app.Clear(), app.Close()); err != nil {
+			return fmt.Errorf("close keys appender of %s: %w", t.main, err)
+		}
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (id BIGINT, v TIMESTAMPTZ)", quoteIdent(t.keysTable))
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("DuckDB keys table for %s: %w", t.main, err)
+	}
+	err := s.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return errors.New("not a driver connection")
+		}
+		app, err := duckdb.NewAppender(c, "temp", "main", t.keysTable)
+		t.keys = app
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("DuckDB keys appender for %s: %w", t.main, err)
+	}
+	return nil
+}
+
+// newSlot creates a query appender on the writer connection.
+func (s *Sink) newSlot(query string, infos []duckdb.TypeInfo, names []string) (*slot, error) {
+	sl := &slot{row: make([]driver.Value, len(infos))}
+	err := s.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return errors.New("not a driver connection")
+		}
+		app, err := duckdb.NewQueryAppender(c, query, "staged", infos, names)
+		sl.app = app
+		return err
+	})
+	return sl, err
+}
+
+// typeInfo returns the appender type of a column type, with JSON as VARCHAR.
+func typeInfo(c *colType) (duckdb.TypeInfo, error) {
+	switch c.kind {
+	case avrocodec.KindRecord:
+		entries := make([]duckdb.StructEntry, len(c.fields))
+		for i, f := range c.fields {
+			fi, err := typeInfo(f.typ)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f.name, err)
+			}
+			if entries[i], err = duckdb.NewStructEntry(fi, f.name); err != nil {
+				return nil, err
+			}
+		}
+		if len(entries) == 0 {
+			return nil, errors.New("empty STRUCT")
+		}
+		return duckdb.NewStructInfo(entries[0], entries[1:]...)
+	case avrocodec.KindArray:
+		it, err := typeInfo(c.items)
+		if err != nil {
+			return nil, err
+		}
+		return duckdb.NewListInfo(it)
+	case avrocodec.KindLong:
+		return duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
+	case avrocodec.KindDouble:
+		return duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
+	case avrocodec.KindBoolean:
+		return duckdb.NewTypeInfo(duckdb.TYPE_BOOLEAN)
+	case avrocodec.KindString, avrocodec.KindJSON:
+		return duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	case avrocodec.KindTimestamp:
+		return duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP_TZ)
+	}
+	if c.base == "INTEGER" {
+		return duckdb.NewTypeInfo(duckdb.TYPE_INTEGER)
+	}
+	return nil, fmt.Errorf("unsupported column type %s", c.base)
+}
+
+// dropStage discards the appenders and any row they buffer (Clear before Close, so
+// closing runs no statement); they are recreated on next use.
+func (t *table) dropStage() error {
+	var errs []error
+	for _, sl := range append(t.ins, t.logs...) {
+		if sl.app != nil {
+			errs = append(errs, sl.app.Clear(), sl.app.Close())
+		}
+	}
+	if t.keys != nil {
+		errs = append(errs, t.keys.Clear(), t.keys.Close())
+	}
+	t.ins, t.logs, t.keys = nil, nil, nil
+	return errors.Join(errs...)
+}
