@@ -320,6 +320,10 @@ func (s *Sink) Close() error {
 // must not be used after Close.
 func (s *Sink) DB() *sql.DB { return s.db }
 
+// Table returns the fully qualified, quoted name of a table of the sink's schema
+// ("catalog"."schema"."table"), usable in queries on DB whatever the file is called.
+func (s *Sink) Table(name string) string { return s.qualified(name) }
+
 // qualified returns the quoted schema-qualified name of a table.
 func (s *Sink) qualified(table string) string { return s.schema + "." + quoteIdent(table) }
 

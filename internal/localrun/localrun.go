@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -208,15 +209,15 @@ func bumpRuns(path string) (int, error) {
 func summary(ctx context.Context, cfg Config, db *duckdbsink.Sink) error {
 	w := cfg.Out
 	fmt.Fprintf(w, "\nLanded in %s (schema gorgias):\n\n", cfg.DuckDBPath)
-	fmt.Fprintf(w, "  %-24s %10s %12s  %s\n", "table", "rows", "changelog", "newest updated_datetime")
+	fmt.Fprintf(w, "  %-30s %10s %12s  %s\n", "table", "rows", "changelog", "newest updated_datetime")
 	for _, e := range catalog.All() {
 		var rows, versions int64
 		var newest *time.Time
-		q := fmt.Sprintf(`SELECT count(*), max(updated_datetime) FROM gorgias.%s`, e.Table())
+		q := fmt.Sprintf(`SELECT count(*), max(updated_datetime) FROM %s`, db.Table(e.Table()))
 		if err := db.DB().QueryRowContext(ctx, q).Scan(&rows, &newest); err != nil {
 			return fmt.Errorf("summary of %s: %w", e.Table(), err)
 		}
-		q = fmt.Sprintf(`SELECT count(*) FROM gorgias.%s`, e.ChangelogTable())
+		q = fmt.Sprintf(`SELECT count(*) FROM %s`, db.Table(e.ChangelogTable()))
 		if err := db.DB().QueryRowContext(ctx, q).Scan(&versions); err != nil {
 			return fmt.Errorf("summary of %s: %w", e.ChangelogTable(), err)
 		}
@@ -224,9 +225,10 @@ func summary(ctx context.Context, cfg Config, db *duckdbsink.Sink) error {
 		if newest != nil {
 			n = newest.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(w, "  %-24s %10s %12s  %s\n", "gorgias."+e.Table(), strconv.FormatInt(rows, 10), strconv.FormatInt(versions, 10), n)
+		fmt.Fprintf(w, "  %-30s %10s %12s  %s\n", "gorgias."+e.Table(), strconv.FormatInt(rows, 10), strconv.FormatInt(versions, 10), n)
 	}
-	fmt.Fprintf(w, "\nQuery it, e.g. with the DuckDB CLI:\n  duckdb %s \"SELECT status, count(*) FROM gorgias.tickets GROUP BY ALL\"\n", cfg.DuckDBPath)
+	fmt.Fprintf(w, "\nQuery it, e.g. with the DuckDB CLI (the file %s is the catalog, gorgias the schema):\n", cfg.DuckDBPath)
+	fmt.Fprintf(w, "  duckdb %s \"SELECT status, count(*) FROM %s GROUP BY ALL\"\n", cfg.DuckDBPath, strings.ReplaceAll(db.Table("tickets"), `"`, ""))
 	fmt.Fprintf(w, "Run again to load only what changed; add --follow to keep it running.\n")
 	return nil
 }
