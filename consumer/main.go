@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -56,6 +57,10 @@ func run(args []string) int {
 		}
 	}
 	log := cfg.Log.Logger(os.Stderr)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Keep Go's heap near the configured budget: the rest of the process is DuckDB.
+		debug.SetMemoryLimit(int64(cfg.MemoryBudget) + 32<<20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -104,7 +109,7 @@ func openSink(ctx context.Context, cfg config.Consumer, log *slog.Logger) (sink.
 		}
 		return duckdbsink.Open(ctx, duckdbsink.Config{
 			Path: path, Schema: cfg.Schema, Changelog: cfg.Changelog,
-			Threads: cfg.DuckDBThreads, MemoryLimit: cfg.DuckDBMemoryLimit, Logger: log,
+			Threads: cfg.DuckDBThreads, MemoryLimit: cfg.DuckDBMemoryLimit, CheckpointThreshold: cfg.DuckDBCheckpointThreshold, Logger: log,
 		})
 	default:
 		return nil, fmt.Errorf("destination %s: the %s sink is not available in this build", config.RedactURI(cfg.DestURI), cfg.DestScheme)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -51,10 +52,20 @@ func BenchmarkReplayMemory(b *testing.B) {
 		cmd := exec.Command(bin, "replay", "--from", "earliest",
 			"--kafka.brokers", c.ListenAddrs()[0], "--kafka.topic_prefix", prefix,
 			"--dest.uri", "duckdb:///"+db, "--log.level", "warn")
+		cmd.Args = append(cmd.Args, extraArgs()...)
+		if env := os.Getenv("REPLAY_ENV"); env != "" {
+			cmd.Env = append(os.Environ(), strings.Split(env, "|")...)
+		}
 		cmd.Dir = "/"
 		cmd.Stderr = os.Stderr
 		start := time.Now()
-		if err := cmd.Run(); err != nil {
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		if os.Getenv("REPLAY_TRACE_RSS") != "" {
+			go traceRSS(cmd.Process.Pid)
+		}
+		if err := cmd.Wait(); err != nil {
 			b.Fatalf("consumer replay: %v", err)
 		}
 		elapsed := time.Since(start)
@@ -116,5 +127,29 @@ func fill(b *testing.B, kopts []kgo.Opt, prefix string, total int) {
 	}
 	if err := cl.Flush(ctx); err != nil || errs.Load() > 0 {
 		b.Fatalf("fill: %v (%d errors)", err, errs.Load())
+	}
+}
+
+// extraArgs are more consumer flags from REPLAY_ARGS (space-separated), for experiments.
+func extraArgs() []string {
+	if s := os.Getenv("REPLAY_ARGS"); s != "" {
+		return strings.Fields(s)
+	}
+	return nil
+}
+
+// traceRSS prints the process's resident set every 250 ms (REPLAY_TRACE_RSS=1).
+func traceRSS(pid int) {
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "VmRSS") {
+				fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), line)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -37,6 +37,8 @@ type Consumer struct {
 	// DuckDBThreads and DuckDBMemoryLimit tune DuckDB (0 / "": DuckDB's defaults).
 	DuckDBThreads     int
 	DuckDBMemoryLimit string
+	// DuckDBCheckpointThreshold is the WAL size that triggers a checkpoint.
+	DuckDBCheckpointThreshold string
 }
 
 // String describes the configuration with secrets redacted.
@@ -70,7 +72,7 @@ func ConsumerKeys() []Key {
 	keys := []Key{
 		{Name: "dest.uri", Default: "duckdb:///gorgias.duckdb", Redact: RedactURI, Help: "destination: duckdb:///relative.duckdb, duckdb:////absolute.duckdb or bigquery://<project>?credentials_path=...&location=..."},
 		{Name: "dest.schema", Default: "gorgias", Help: "target schema (DuckDB) or dataset (BigQuery)"},
-		{Name: "dest.changelog", Default: true, Help: "also keep <entity>_changelog tables with every version"},
+		{Name: "dest.changelog", Default: false, Help: "also keep <entity>_changelog tables with every version"},
 		{Name: "sink.name", Default: "", Help: "sink name (consumer group <prefix>sink-<name>); default the destination scheme"},
 		{Name: "sink.group", Default: "", Help: "Kafka consumer group, for lag monitoring only (default <prefix>sink-<name>)"},
 		{Name: "sink.entities", Default: "all", Alias: "entities", Help: "entities to consume, comma-separated, or all"},
@@ -78,9 +80,10 @@ func ConsumerKeys() []Key {
 		{Name: "sink.batch_max_records", Default: 10000, Help: "a batch closes at this many records"},
 		{Name: "sink.batch_max_bytes", Default: 16 << 20, Help: "a batch closes at this many bytes of record values"},
 		{Name: "sink.batch_max_wait", Default: "5s", Help: "a non-empty batch closes this long after its first record"},
-		{Name: "sink.memory_budget", Default: 128 << 20, Help: "bytes of fetched records held at most; partitions pause beyond half of it"},
+		{Name: "sink.memory_budget", Default: 64 << 20, Help: "bytes of fetched records held at most; partitions pause beyond half of it"},
 		{Name: "duckdb.threads", Default: 0, Help: "DuckDB threads (0: DuckDB's default)"},
-		{Name: "duckdb.memory_limit", Default: "", Help: "DuckDB memory limit, e.g. 512MB (empty: DuckDB's default)"},
+		{Name: "duckdb.memory_limit", Default: "192MB", Help: "DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"},
+		{Name: "duckdb.checkpoint_threshold", Default: "512MB", Help: "WAL size that triggers a DuckDB checkpoint"},
 	}
 	keys = append(keys, KafkaKeys("gorgias-kafka-consumer")...)
 	return append(keys, LogKeys()...)
@@ -123,5 +126,6 @@ func LoadConsumer(l *Loader, file string, fs *pflag.FlagSet) (Consumer, error) {
 	c.MemoryBudget = int(l.Int("sink.memory_budget", 1<<20, 1<<40))
 	c.DuckDBThreads = int(l.Int("duckdb.threads", 0, 1024))
 	c.DuckDBMemoryLimit = l.String("duckdb.memory_limit")
+	c.DuckDBCheckpointThreshold = l.String("duckdb.checkpoint_threshold")
 	return c, l.Err()
 }

@@ -171,7 +171,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 
-	fetchMax := int32(min(r.cfg.MemoryBudget/4, 64<<20))
+	// Fetch sizes are compressed bytes; text decompresses to several times its size, and
+	// the client keeps a decompressed fetch until it is polled empty.
+	fetchMax := int32(max(min(r.cfg.MemoryBudget/16, 16<<20), 1<<20))
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, r.kopts...),
 		kgo.ConsumerGroup(r.cfg.Group),
 		kgo.ConsumeTopics(r.topicList()...),
@@ -180,8 +182,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxBytes(fetchMax),
-		kgo.FetchMaxPartitionBytes(max(fetchMax/2, 1<<20)),
-		kgo.MaxConcurrentFetches(2),
+		kgo.FetchMaxPartitionBytes(max(fetchMax/4, 512<<10)),
+		kgo.MaxConcurrentFetches(1),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsRevoked(r.forget),
