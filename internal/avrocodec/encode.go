@@ -118,7 +118,7 @@ func (enc *Encoder) Encode(raw []byte, m Meta, buf []byte) (Record, error) {
 	var (
 		rec   Record
 		ex    extras
-		slots = make([][]byte, len(enc.root.Fields))
+		slots       = make([][]byte, len(enc.root.Fields))
 		best  int64 = math.MinInt64
 		asOf  int64 = math.MaxInt64
 	)

@@ -187,9 +187,9 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 	defer cl.Close()
 	tickets, _ := catalog.Lookup("tickets")
 	poison := []*kgo.Record{
-		{Topic: tickets.Topic(w.prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},                          // JSON, not Avro
-		{Topic: tickets.Topic(w.prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)},            // unknown fingerprint
-		{Topic: tickets.Topic(w.prefix), Key: []byte("3"), Value: nil},                                                        // tombstone
+		{Topic: tickets.Topic(w.prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},               // JSON, not Avro
+		{Topic: tickets.Topic(w.prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)}, // unknown fingerprint
+		{Topic: tickets.Topic(w.prefix), Key: []byte("3"), Value: nil},                                             // tombstone
 	}
 	if err := cl.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
 		t.Fatal(err)
