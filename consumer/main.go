@@ -58,8 +58,9 @@ func run(args []string) int {
 	}
 	log := cfg.Log.Logger(os.Stderr)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// Keep Go's heap near the configured budget: the rest of the process is DuckDB.
-		debug.SetMemoryLimit(int64(cfg.MemoryBudget) + 32<<20)
+		// Keep Go's heap near the configured budget (decoded rows take about twice their
+		// encoded size); the rest of the process is the destination's (DuckDB's) memory.
+		debug.SetMemoryLimit(2*int64(cfg.MemoryBudget) + 64<<20)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
