@@ -3,23 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
 )
@@ -27,67 +24,19 @@ import (
 // pipeline is the whole chain on real parts: the Gorgias simulator, the producer, a
 // kfake broker, the sink runner and DuckDB files.
 type pipeline struct {
-	t      *testing.T
-	sim    *gorgiassim.Sim
-	kopts  []kgo.Opt
-	prefix string
-	reg    *avrocodec.Registry
-	dir    string
+	*sinktest.World
+	t   *testing.T
+	dir string
 }
 
-var unsafeTopic = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
-
-func quiet() *slog.Logger {
-	if os.Getenv("TEST_VERBOSE_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func quiet() *slog.Logger { return sinktest.Logger() }
 
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	reg, err := avrocodec.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pipeline{
-		t:   t,
-		sim: gorgiassim.New(gorgiassim.Config{Seed: 31, Customers: 200, Tickets: 300, RateLimit: -1}),
-		kopts: []kgo.Opt{
-			kgo.SeedBrokers(c.ListenAddrs()...),
-			kgo.MetadataMinAge(50 * time.Millisecond),
-			kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
-			kgo.FetchMaxWait(100 * time.Millisecond),
-		},
-		prefix: unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
-		reg:    reg,
-		dir:    t.TempDir(),
-	}
+	return &pipeline{World: sinktest.NewWorld(t, gorgiassim.Config{Seed: 31, Customers: 200, Tickets: 300}), t: t, dir: t.TempDir()}
 }
 
-func (p *pipeline) produce() {
-	p.t.Helper()
-	api, err := gorgias.NewClient(gorgias.Config{
-		Credentials: gorgias.Credentials{Domain: "acme", Email: "sim@example.com", APIKey: "sim-api-key"},
-		BaseURL:     "http://sim/api", Transport: p.sim.RoundTripper(), RateLimit: 1000, RateWindow: time.Second,
-	})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	pr, err := producer.New(producer.Config{Domain: "acme", TopicPrefix: p.prefix, Once: true, Logger: quiet(),
-		Topics: producer.TopicConfig{Partitions: 3, ReplicationFactor: 1}}, api, p.kopts)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	if err := pr.Run(context.Background()); err != nil {
-		p.t.Fatalf("producer: %v", err)
-	}
-}
+func (p *pipeline) produce() { p.Produce() }
 
 func (p *pipeline) open(name string, mod ...func(*duckdbsink.Config)) *duckdbsink.Sink {
 	p.t.Helper()
@@ -103,7 +52,7 @@ func (p *pipeline) open(name string, mod ...func(*duckdbsink.Config)) *duckdbsin
 }
 
 func (p *pipeline) runnerCfg(name string) sink.Config {
-	return sink.Config{Name: name, TopicPrefix: p.prefix, Once: true, BatchMaxRecords: 400, BatchMaxWait: 300 * time.Millisecond, Logger: quiet()}
+	return sink.Config{Name: name, TopicPrefix: p.Prefix, Once: true, BatchMaxRecords: 400, BatchMaxWait: 300 * time.Millisecond, Logger: quiet()}
 }
 
 // consume runs one sink runner until caught up on the DuckDB file name and closes it.
@@ -116,7 +65,7 @@ func (p *pipeline) consume(name string, wrap ...func(sink.Sink) sink.Sink) error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return sink.NewRunner(p.runnerCfg(name), s, p.reg, p.kopts).Run(ctx)
+	return sink.NewRunner(p.runnerCfg(name), s, p.Reg, p.KOpts).Run(ctx)
 }
 
 func (p *pipeline) mustConsume(name string) {
@@ -152,7 +101,7 @@ func (p *pipeline) checkTruth(name string) map[string][]map[string]any {
 	p.t.Helper()
 	rows, changelog := p.tables(name)
 	for _, e := range catalog.All() {
-		sinktest.CheckTruth(p.t, p.reg, p.sim, e, rows[e.Name])
+		sinktest.CheckTruth(p.t, p.Reg, p.Sim, e, rows[e.Name])
 		seen := map[[2]int64]bool{}
 		for _, r := range changelog[e.Name] {
 			k := [2]int64{asInt64(r["id"]), r[e.VersionField].(time.Time).UnixMicro()}
@@ -182,7 +131,7 @@ func TestDuckDBGroundTruth(t *testing.T) {
 	p.produce()
 	p.mustConsume("main")
 	p.checkTruth("main")
-	p.sim.Advance(24 * time.Hour)
+	p.Sim.Advance(24 * time.Hour)
 	p.produce()
 	p.mustConsume("main")
 	p.checkTruth("main")
@@ -235,7 +184,7 @@ func TestDuckDBCrashAtEveryStep(t *testing.T) {
 						}
 					})
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					err = sink.NewRunner(p.runnerCfg("crash"), s, p.reg, p.kopts).Run(ctx)
+					err = sink.NewRunner(p.runnerCfg("crash"), s, p.Reg, p.KOpts).Run(ctx)
 					cancel()
 					s.Close()
 				}
@@ -252,21 +201,21 @@ func TestDuckDBCrashAtEveryStep(t *testing.T) {
 func TestDuckDBPoisonRecord(t *testing.T) {
 	p := newPipeline(t)
 	p.produce()
-	cl, err := kgo.NewClient(p.kopts...)
+	cl, err := kgo.NewClient(p.KOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	msgs, _ := catalog.Lookup("ticket_messages")
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: msgs.Topic(p.prefix), Key: []byte("1"), Value: []byte("not avro")}).FirstErr(); err != nil {
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: msgs.Topic(p.Prefix), Key: []byte("1"), Value: []byte("not avro")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	p.sim.Advance(12 * time.Hour)
+	p.Sim.Advance(12 * time.Hour)
 	p.produce() // valid records after the poison on the same partitions
 	p.mustConsume("main")
 	p.checkTruth("main")
 	dlq := 0
-	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...), kgo.ConsumeTopics(sink.DLQTopic(p.prefix)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, p.KOpts...), kgo.ConsumeTopics(sink.DLQTopic(p.Prefix)), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,20 +242,20 @@ func TestDuckDBSchemaEvolution(t *testing.T) {
 	p.mustConsume("main")
 	tickets, _ := catalog.Lookup("tickets")
 	text := sinktest.EvolvedSchema(t, tickets)
-	if _, err := p.reg.Register(tickets.Name, text); err != nil {
+	if _, err := p.Reg.Register(tickets.Name, text); err != nil {
 		t.Fatal(err)
 	}
 	enc, err := avrocodec.NewEncoderWithSchema(tickets, text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := p.sim.IDs("tickets")[0]
-	if err := p.sim.EditTicket(id); err != nil {
+	id := p.Sim.IDs("tickets")[0]
+	if err := p.Sim.EditTicket(id); err != nil {
 		t.Fatal(err)
 	}
 	var raw []byte
-	for _, o := range p.sim.Objects("tickets") {
-		if string(o[:len(`{"id":`)]) == `{"id":` && regexp.MustCompile(`^\{"id":`+itoa(id)+`,`).Match(o) {
+	for _, o := range p.Sim.Objects("tickets") {
+		if string(o[:len(`{"id":`)]) == `{"id":` && regexp.MustCompile(`^\{"id":`+strconv.FormatInt(id, 10)+`,`).Match(o) {
 			raw = o
 		}
 	}
@@ -314,16 +263,16 @@ func TestDuckDBSchemaEvolution(t *testing.T) {
 		t.Fatal("edited ticket not found")
 	}
 	raw = append(raw[:len(raw)-1], []byte(`,"x_new_field":"v2"}`)...)
-	rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: time.Now(), AsOf: p.sim.Now()}, nil)
+	rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: time.Now(), AsOf: p.Sim.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, _ := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...), kgo.TransactionalID(p.prefix+"evolved"))...)
+	cl, _ := kgo.NewClient(append(append([]kgo.Opt{}, p.KOpts...), kgo.TransactionalID(p.Prefix+"evolved"))...)
 	defer cl.Close()
 	if err := cl.BeginTransaction(); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: tickets.Topic(p.prefix), Key: []byte(itoa(id)), Value: rec.Value}).FirstErr(); err != nil {
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: tickets.Topic(p.Prefix), Key: []byte(strconv.FormatInt(id, 10)), Value: rec.Value}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
 	if err := cl.EndTransaction(context.Background(), kgo.TryCommit); err != nil {
@@ -356,13 +305,13 @@ func TestDuckDBReplayAndNewSinkIdentical(t *testing.T) {
 	p := newPipeline(t)
 	p.produce()
 	p.mustConsume("main")
-	p.sim.Advance(24 * time.Hour)
+	p.Sim.Advance(24 * time.Hour)
 	p.produce()
 	p.mustConsume("main")
 	before := p.checkTruth("main")
 
 	s := p.open("main")
-	if err := sink.Replay(context.Background(), p.runnerCfg("main"), s, p.reg, p.kopts, time.Time{}); err != nil {
+	if err := sink.Replay(context.Background(), p.runnerCfg("main"), s, p.Reg, p.KOpts, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -370,9 +319,9 @@ func TestDuckDBReplayAndNewSinkIdentical(t *testing.T) {
 	p.mustConsume("second")
 	second := p.checkTruth("second")
 	for _, e := range catalog.All() {
-		a := canonicalSet(p.reg, e, before[e.Name])
+		a := canonicalSet(p.Reg, e, before[e.Name])
 		for what, rows := range map[string][]map[string]any{"replayed": replayed[e.Name], "new sink": second[e.Name]} {
-			if b := canonicalSet(p.reg, e, rows); a != b {
+			if b := canonicalSet(p.Reg, e, rows); a != b {
 				t.Errorf("%s: %s table differs from the original", e.Name, what)
 			}
 		}
@@ -385,7 +334,7 @@ func canonicalSet(reg *avrocodec.Registry, e catalog.Entity, rows []map[string]a
 	for _, r := range rows {
 		keys = append(keys, sinktest.Canonical(root, r))
 	}
-	sortStrings(keys)
+	sort.Strings(keys)
 	out := ""
 	for _, k := range keys {
 		out += k + "\n"

@@ -3,112 +3,53 @@ package sink_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
-	"regexp"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
 )
 
-// world is a kfake cluster, a simulator and a producer feeding the topics.
-type world struct {
-	t      testing.TB
-	sim    *gorgiassim.Sim
-	kopts  []kgo.Opt
-	prefix string
-	reg    *avrocodec.Registry
-}
-
-var unsafeTopic = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
-
-func logger() *slog.Logger {
-	if os.Getenv("TEST_VERBOSE_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+// world adds runner helpers to the shared test world.
+type world struct{ *sinktest.World }
 
 func newWorld(t testing.TB) *world {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	reg, err := avrocodec.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &world{
-		t:   t,
-		sim: gorgiassim.New(gorgiassim.Config{Seed: 21, Customers: 150, Tickets: 250, RateLimit: -1}),
-		kopts: []kgo.Opt{
-			kgo.SeedBrokers(c.ListenAddrs()...),
-			kgo.MetadataMinAge(50 * time.Millisecond),
-			kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
-			kgo.FetchMaxWait(100 * time.Millisecond),
-		},
-		prefix: unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
-		reg:    reg,
-	}
+	return &world{sinktest.NewWorld(t, gorgiassim.Config{Seed: 21, Customers: 150, Tickets: 250})}
 }
 
-// produce runs the real producer once over the simulator.
-func (w *world) produce() {
-	w.t.Helper()
-	api, err := gorgias.NewClient(gorgias.Config{
-		Credentials: gorgias.Credentials{Domain: "acme", Email: "sim@example.com", APIKey: "sim-api-key"},
-		BaseURL:     "http://sim/api", Transport: w.sim.RoundTripper(), RateLimit: 1000, RateWindow: time.Second,
-	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	p, err := producer.New(producer.Config{Domain: "acme", TopicPrefix: w.prefix, Once: true, Logger: logger(),
-		Topics: producer.TopicConfig{Partitions: 3, ReplicationFactor: 1}}, api, w.kopts)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if err := p.Run(context.Background()); err != nil {
-		w.t.Fatalf("producer: %v", err)
-	}
-}
+func logger() *slog.Logger { return sinktest.Logger() }
+
+func (w *world) produce() { w.Produce() }
 
 func (w *world) runner(name string, s sink.Sink, mod ...func(*sink.Config)) *sink.Runner {
-	cfg := sink.Config{Name: name, TopicPrefix: w.prefix, Once: true, BatchMaxRecords: 300, BatchMaxWait: 200 * time.Millisecond, Logger: logger()}
+	cfg := sink.Config{Name: name, TopicPrefix: w.Prefix, Once: true, BatchMaxRecords: 300, BatchMaxWait: 200 * time.Millisecond, Logger: logger()}
 	for _, f := range mod {
 		f(&cfg)
 	}
-	return sink.NewRunner(cfg, s, w.reg, w.kopts)
+	return sink.NewRunner(cfg, s, w.Reg, w.KOpts)
 }
 
 func (w *world) consume(name string, s sink.Sink, mod ...func(*sink.Config)) {
-	w.t.Helper()
+	w.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := w.runner(name, s, mod...).Run(ctx); err != nil {
-		w.t.Fatalf("runner: %v", err)
+		w.T.Fatalf("runner: %v", err)
 	}
 }
 
 func (w *world) checkTruth(m *sinktest.Memory) {
-	w.t.Helper()
+	w.T.Helper()
 	for _, e := range catalog.All() {
-		sinktest.CheckTruth(w.t, w.reg, w.sim, e, m.Rows(e))
+		sinktest.CheckTruth(w.T, w.Reg, w.Sim, e, m.Rows(e))
 	}
 }
 
@@ -118,7 +59,7 @@ func TestRunnerMatchesTruth(t *testing.T) {
 	m := sinktest.NewMemory()
 	w.consume("mem", m)
 	w.checkTruth(m)
-	w.sim.Advance(24 * time.Hour)
+	w.Sim.Advance(24 * time.Hour)
 	w.produce()
 	w.consume("mem", m)
 	w.checkTruth(m)
@@ -180,16 +121,16 @@ func TestRunnerCrashAtEveryStep(t *testing.T) {
 func TestPoisonRecordsGoToDLQ(t *testing.T) {
 	w := newWorld(t)
 	w.produce()
-	cl, err := kgo.NewClient(w.kopts...)
+	cl, err := kgo.NewClient(w.KOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	tickets, _ := catalog.Lookup("tickets")
 	poison := []*kgo.Record{
-		{Topic: tickets.Topic(w.prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},               // JSON, not Avro
-		{Topic: tickets.Topic(w.prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)}, // unknown fingerprint
-		{Topic: tickets.Topic(w.prefix), Key: []byte("3"), Value: nil},                                             // tombstone
+		{Topic: tickets.Topic(w.Prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},               // JSON, not Avro
+		{Topic: tickets.Topic(w.Prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)}, // unknown fingerprint
+		{Topic: tickets.Topic(w.Prefix), Key: []byte("3"), Value: nil},                                             // tombstone
 	}
 	if err := cl.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
 		t.Fatal(err)
@@ -198,7 +139,7 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 	w.consume("mem", m)
 	w.checkTruth(m)
 
-	dlq := readAll(t, w.kopts, sink.DLQTopic(w.prefix))
+	dlq := readAll(t, w.KOpts, sink.DLQTopic(w.Prefix))
 	if len(dlq) != len(poison) {
 		t.Fatalf("DLQ has %d records, want %d", len(dlq), len(poison))
 	}
@@ -207,13 +148,13 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 		for _, x := range r.Headers {
 			h[x.Key] = string(x.Value)
 		}
-		if h[sink.HeaderReason] == "" || h[sink.HeaderTopic] != tickets.Topic(w.prefix) || h[sink.HeaderOffset] == "" || h[sink.HeaderSink] != "mem" || h[sink.HeaderPartition] == "" {
+		if h[sink.HeaderReason] == "" || h[sink.HeaderTopic] != tickets.Topic(w.Prefix) || h[sink.HeaderOffset] == "" || h[sink.HeaderSink] != "mem" || h[sink.HeaderPartition] == "" {
 			t.Fatalf("DLQ record headers incomplete: %v", h)
 		}
 	}
 	// The sink's offsets moved past the poison: a restart does not dead-letter it again.
 	w.consume("mem", m)
-	if n := len(readAll(t, w.kopts, sink.DLQTopic(w.prefix))); n != len(poison) {
+	if n := len(readAll(t, w.KOpts, sink.DLQTopic(w.Prefix))); n != len(poison) {
 		t.Fatalf("DLQ grew to %d after a restart", n)
 	}
 }
@@ -223,20 +164,20 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 func TestStartsAtBeginningNotGroupOffset(t *testing.T) {
 	w := newWorld(t)
 	w.produce()
-	adm, err := kadm.NewOptClient(w.kopts...)
+	adm, err := kadm.NewOptClient(w.KOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer adm.Close()
 	var topics []string
 	for _, e := range catalog.All() {
-		topics = append(topics, e.Topic(w.prefix))
+		topics = append(topics, e.Topic(w.Prefix))
 	}
 	ends, err := adm.ListEndOffsets(context.Background(), topics...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	group := w.prefix + "sink-mem"
+	group := w.Prefix + "sink-mem"
 	if _, err := adm.CommitOffsets(context.Background(), group, ends.Offsets()); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +207,7 @@ func TestTwoRunnersRebalance(t *testing.T) {
 	for {
 		complete := true
 		for _, e := range catalog.All() {
-			if len(m.Rows(e)) < len(w.sim.IDs(e.Resource)) {
+			if len(m.Rows(e)) < len(w.Sim.IDs(e.Resource)) {
 				complete = false
 			}
 		}
@@ -332,15 +273,15 @@ func TestReplayRebuildsIdenticalTables(t *testing.T) {
 	w.produce()
 	m := sinktest.NewMemory()
 	w.consume("mem", m)
-	w.sim.Advance(24 * time.Hour)
+	w.Sim.Advance(24 * time.Hour)
 	w.produce()
 	w.consume("mem", m)
 	before := map[string]int{}
 	for _, e := range catalog.All() {
 		before[e.Name] = len(m.Changelog(e))
 	}
-	cfg := sink.Config{Name: "mem", TopicPrefix: w.prefix, Logger: logger()}
-	if err := sink.Replay(context.Background(), cfg, m, w.reg, w.kopts, time.Time{}); err != nil {
+	cfg := sink.Config{Name: "mem", TopicPrefix: w.Prefix, Logger: logger()}
+	if err := sink.Replay(context.Background(), cfg, m, w.Reg, w.KOpts, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	w.checkTruth(m)
@@ -350,7 +291,7 @@ func TestReplayRebuildsIdenticalTables(t *testing.T) {
 		}
 	}
 	// Replay from a time after everything: empty tables, offsets at the end.
-	if err := sink.Replay(context.Background(), cfg, m, w.reg, w.kopts, time.Now().Add(time.Hour)); err != nil {
+	if err := sink.Replay(context.Background(), cfg, m, w.Reg, w.KOpts, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range catalog.All() {
