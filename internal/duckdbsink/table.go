@@ -70,7 +70,7 @@ type table struct {
 	// reclaim the space of deleted rows of a TEMP table).
 	keys      *duckdb.Appender
 	keysTable string // unquoted
-	sqlSkip   string // ids whose stored version is newer or equal: not written
+	sqlSkip   string // stored ids of the staged keys, and whether their stored version is newer or equal
 	sqlDelete string // deletes the stored rows the winners replace
 }
 
@@ -386,7 +386,7 @@ func (s *Sink) ensureStage(t *table) (err error) {
 	key, ver := quoteIdent(catalog.Key), quoteIdent(t.entity.VersionField)
 	list := strings.Join(quoted, ", ")
 	keys := "temp.main." + quoteIdent(t.keysTable)
-	t.sqlSkip = fmt.Sprintf("SELECT k.id FROM %s AS k JOIN %s AS t ON t.%s = k.id WHERE t.%s >= k.v", keys, t.main, key, ver)
+	t.sqlSkip = fmt.Sprintf("SELECT k.id, coalesce(t.%s >= k.v, false) FROM %s AS k JOIN %s AS t ON t.%s = k.id", ver, keys, t.main, key)
 	t.sqlDelete = fmt.Sprintf("DELETE FROM %s AS t USING %s AS k WHERE t.%s = k.id AND (t.%s IS NULL OR k.v > t.%s)",
 		t.main, keys, key, ver, ver)
 	// Plain INSERTs: an anti-join here would make DuckDB build its hash table on the

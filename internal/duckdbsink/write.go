@@ -236,12 +236,16 @@ func (s *Sink) upsert(ctx context.Context, g *group) error {
 	if err := t.keys.Flush(); err != nil {
 		return fmt.Errorf("upsert %s: stage keys: %w", t.entity.Name, err)
 	}
-	skip, err := s.skipped(ctx, t)
+	skip, replaced, err := s.skipped(ctx, t)
 	if err != nil {
 		return err
 	}
-	if _, err := s.conn.ExecContext(ctx, t.sqlDelete); err != nil {
-		return fmt.Errorf("upsert %s: delete replaced rows: %w", t.main, err)
+	// Only delete when some stored row is replaced: a DELETE touches the whole table, and
+	// a backfill or replay replaces nothing.
+	if replaced > 0 {
+		if _, err := s.conn.ExecContext(ctx, t.sqlDelete); err != nil {
+			return fmt.Errorf("upsert %s: delete replaced rows: %w", t.main, err)
+		}
 	}
 	if len(skip) > 0 {
 		kept := winners[:0]
@@ -268,18 +272,25 @@ func (s *Sink) upsert(ctx context.Context, g *group) error {
 	}
 }
 
-// skipped returns the ids of the staged keys whose stored version is newer or equal.
-func (s *Sink) skipped(ctx context.Context, t *table) (map[int64]bool, error) {
+// skipped returns the ids of the staged keys whose stored version is newer or equal
+// (their winners are not written), and how many stored rows are older (to be replaced).
+func (s *Sink) skipped(ctx context.Context, t *table) (map[int64]bool, int, error) {
 	rows, err := s.conn.QueryContext(ctx, t.sqlSkip)
 	if err != nil {
-		return nil, fmt.Errorf("upsert %s: find newer stored versions: %w", t.main, err)
+		return nil, 0, fmt.Errorf("upsert %s: find stored versions: %w", t.main, err)
 	}
 	defer rows.Close()
 	var skip map[int64]bool
+	replaced := 0
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("upsert %s: find newer stored versions: %w", t.main, err)
+		var keep bool
+		if err := rows.Scan(&id, &keep); err != nil {
+			return nil, 0, fmt.Errorf("upsert %s: find stored versions: %w", t.main, err)
+		}
+		if !keep {
+			replaced++
+			continue
 		}
 		if skip == nil {
 			skip = map[int64]bool{}
@@ -287,9 +298,9 @@ func (s *Sink) skipped(ctx context.Context, t *table) (map[int64]bool, error) {
 		skip[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("upsert %s: find newer stored versions: %w", t.main, err)
+		return nil, 0, fmt.Errorf("upsert %s: find stored versions: %w", t.main, err)
 	}
-	return skip, nil
+	return skip, replaced, nil
 }
 
 // parts returns the rows of one round split over up to n appenders (one below
