@@ -111,16 +111,12 @@ func TestShippedConfigsMatchKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var doc map[string]map[string]any
+		var doc map[string]any
 		if err := yaml.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]string{}
-		for sec, kv := range doc {
-			for k, v := range kv {
-				got[sec+"."+k] = flat(v)
-			}
-		}
+		flatten(doc, "", got)
 		var missing []string
 		for _, k := range keys {
 			v, ok := got[k.Name]
@@ -177,6 +173,17 @@ func TestConsumerConfig(t *testing.T) {
 	}
 	if got := RedactURI("bigquery://proj?credentials_path=/k.json&token=abc&location=EU"); strings.Contains(got, "abc") {
 		t.Errorf("RedactURI leaks: %s", got)
+	}
+}
+
+// flatten stores the leaves of a nested YAML map under their dotted keys (kafka.tls.enabled).
+func flatten(m map[string]any, prefix string, into map[string]string) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			flatten(sub, prefix+k+".", into)
+			continue
+		}
+		into[prefix+k] = flat(v)
 	}
 }
 

@@ -14,16 +14,6 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 )
 
-// Kafka is the connection to the Kafka cluster, shared by producer and consumer.
-type Kafka struct {
-	// Brokers are the seed brokers (host:port).
-	Brokers []string
-	// ClientID names the client in broker logs and quotas.
-	ClientID string
-	// TopicPrefix prefixes every topic; one Gorgias account per prefix.
-	TopicPrefix string
-}
-
 // Log configures log/slog output.
 type Log struct {
 	Level  slog.Level
@@ -61,15 +51,6 @@ func (p Producer) String() string {
 	return fmt.Sprintf("account=%s base_url=%s brokers=%s prefix=%q entities=%s once=%v",
 		p.Gorgias.Credentials, p.Gorgias.BaseURL, strings.Join(p.Kafka.Brokers, ","), p.Kafka.TopicPrefix,
 		strings.Join(names, ","), p.Once)
-}
-
-// KafkaKeys are the keys of the Kafka connection, shared by both binaries.
-func KafkaKeys(clientID string) []Key {
-	return []Key{
-		{Name: "kafka.brokers", Default: []string{"127.0.0.1:9092"}, Help: "Kafka seed brokers, comma-separated host:port"},
-		{Name: "kafka.client_id", Default: clientID, Help: "Kafka client id"},
-		{Name: "kafka.topic_prefix", Default: "gorgias.", Help: "prefix of every topic (one Gorgias account per prefix)"},
-	}
 }
 
 // LogKeys are the logging keys, shared by both binaries.
@@ -161,22 +142,6 @@ func LoadProducer(l *Loader, file string, fs *pflag.FlagSet) (Producer, error) {
 		l.Problem("topics.retention_ms", "must be -1 (forever) or positive")
 	}
 	return p, l.Err()
-}
-
-func loadKafka(l *Loader) Kafka {
-	k := Kafka{Brokers: l.Strings("kafka.brokers"), ClientID: l.String("kafka.client_id"), TopicPrefix: l.String("kafka.topic_prefix")}
-	if len(k.Brokers) == 0 {
-		l.Problem("kafka.brokers", "at least one broker is required")
-	}
-	for _, b := range k.Brokers {
-		if i := strings.LastIndex(b, ":"); i <= 0 || i == len(b)-1 {
-			l.Problem("kafka.brokers", fmt.Sprintf("%q is not host:port", b))
-		}
-	}
-	if k.TopicPrefix == "" || strings.ContainsAny(k.TopicPrefix, " /\\,") {
-		l.Problem("kafka.topic_prefix", "must be non-empty and contain only letters, digits, '.', '_' and '-'")
-	}
-	return k
 }
 
 func loadLog(l *Loader) Log {
