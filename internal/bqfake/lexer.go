@@ -11,16 +11,16 @@ import (
 type tokKind int
 
 const (
-	tkSpace   tokKind = iota // whitespace and comments (dropped by the translator)
-	tkIdent                  // unquoted identifier or keyword
-	tkQIdent                 // `backquoted` identifier; val is the unescaped name
-	tkString                 // string literal; val is the decoded value
-	tkBytes                  // bytes literal; val is the decoded value
-	tkNumber                 // numeric literal
-	tkParam                  // @name; val is name
-	tkSysVar                 // @@name
-	tkPositional             // ?
-	tkPunct                  // operator or punctuation
+	tkSpace      tokKind = iota // whitespace and comments (dropped by the translator)
+	tkIdent                     // unquoted identifier or keyword
+	tkQIdent                    // `backquoted` identifier; val is the unescaped name
+	tkString                    // string literal; val is the decoded value
+	tkBytes                     // bytes literal; val is the decoded value
+	tkNumber                    // numeric literal
+	tkParam                     // @name; val is name
+	tkSysVar                    // @@name
+	tkPositional                // ?
+	tkPunct                     // operator or punctuation
 )
 
 // token is one lexical token of a GoogleSQL script.
@@ -30,7 +30,7 @@ type token struct {
 	raw  string // the source text
 }
 
-func (t token) is(kw string) bool { return t.kind == tkIdent && strings.EqualFold(t.val, kw) }
+func (t token) is(kw string) bool   { return t.kind == tkIdent && strings.EqualFold(t.val, kw) }
 func (t token) punct(p string) bool { return t.kind == tkPunct && t.val == p }
 
 // lex splits a GoogleSQL script into tokens. Comments (--, #, /* */) become tkSpace.

@@ -41,7 +41,7 @@ type qparam struct {
 }
 
 type qpType struct {
-	Type        string `json:"type"`
+	Type        string  `json:"type"`
 	ArrayType   *qpType `json:"arrayType"`
 	StructTypes []struct {
 		Name string  `json:"name"`
