@@ -61,7 +61,7 @@
 //
 //   - `project.dataset.table`, `dataset.table`, dataset.table, `a`.`b` → "dataset"."table";
 //     `col` → "col"; a leading project is dropped from paths of three or more parts.
-//   - "double-quoted" and r'raw', ”'triple”' strings → '…'; b'bytes' → from_hex(…);
+//   - "double-quoted", r'raw' and triple-quoted strings → '…'; b'bytes' → from_hex(…);
 //     comments (--, #, /* */) are dropped.
 //   - BEGIN [TRANSACTION] → BEGIN TRANSACTION; COMMIT/ROLLBACK [TRANSACTION] → COMMIT/ROLLBACK.
 //   - ASSERT cond [AS 'msg'] → SELECT CASE WHEN (cond) IS NOT TRUE THEN error('msg') END;

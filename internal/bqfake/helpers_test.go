@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/civil"
 	"google.golang.org/api/googleapi"
 )
 
@@ -100,3 +101,6 @@ func load(t *testing.T, tbl *bigquery.Table, jobID, data string, configure func(
 	}
 	return job.Wait(ctx)
 }
+
+// civilDate converts a time to the civil.Date the client returns for DATE.
+func civilDate(t time.Time) bigquery.Value { return civil.DateOf(t) }

@@ -512,7 +512,9 @@ func (tr *translator) emit(st *stmt, toks []ntok, create bool) (string, error) {
 				continue
 			}
 			np := tr.normPath(parts)
-			if end < len(toks) && toks[end].punct("(") {
+			_, knownDS := tr.isDataset(np[0])
+			afterTableKW := i > 0 && (toks[i-1].is("INTO") || toks[i-1].is("TABLE") || toks[i-1].is("EXISTS"))
+			if end < len(toks) && toks[end].punct("(") && !(len(np) == 2 && knownDS) && !afterTableKW {
 				// function call such as SAFE.PARSE_DATE(...): drop the SAFE prefix.
 				if len(np) > 1 && strings.EqualFold(np[0], "SAFE") {
 					np = np[1:]
@@ -540,7 +542,7 @@ func (tr *translator) colDef(toks []ntok, i *int, put func(string, bool)) error 
 	if toks[j].is("PRIMARY") || toks[j].is("FOREIGN") || toks[j].is("CONSTRAINT") {
 		return nil
 	}
-	put(sqlIdent(toks[j].val), true)
+	put(sqlIdent(toks[j].val), toks[*i].punct(","))
 	typ, n, err := bqType(toks, j+1)
 	if err != nil {
 		return err
