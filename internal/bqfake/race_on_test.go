@@ -1,0 +1,5 @@
+//go:build race
+
+package bqfake
+
+const raceEnabled = true
