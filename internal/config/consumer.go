@@ -39,6 +39,8 @@ type Consumer struct {
 	DuckDBMemoryLimit string
 	// DuckDBCheckpointThreshold is the WAL size that triggers a checkpoint.
 	DuckDBCheckpointThreshold string
+	// Observe is the metrics and health HTTP server.
+	Observe Observe
 }
 
 // String describes the configuration with secrets redacted.
@@ -86,6 +88,7 @@ func ConsumerKeys() []Key {
 		{Name: "duckdb.checkpoint_threshold", Default: "512MB", Help: "WAL size that triggers a DuckDB checkpoint"},
 	}
 	keys = append(keys, KafkaKeys("gorgias-kafka-consumer")...)
+	keys = append(keys, ObserveKeys(":9465")...)
 	return append(keys, LogKeys()...)
 }
 
@@ -98,6 +101,7 @@ func LoadConsumer(l *Loader, file string, fs *pflag.FlagSet) (Consumer, error) {
 	var c Consumer
 	c.Kafka = loadKafka(l)
 	c.Log = loadLog(l)
+	c.Observe = loadObserve(l)
 	c.DestURI = l.String("dest.uri")
 	if u, err := url.Parse(c.DestURI); err != nil || (u.Scheme != "duckdb" && u.Scheme != "bigquery") {
 		l.Problem("dest.uri", "must start with duckdb:// or bigquery://")

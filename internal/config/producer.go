@@ -40,6 +40,8 @@ type Producer struct {
 	ProgressEvery     time.Duration
 	ClockSkew         time.Duration
 	Once              bool
+	// Observe is the metrics and health HTTP server.
+	Observe Observe
 }
 
 // String describes the configuration with secrets redacted.
@@ -84,6 +86,7 @@ func ProducerKeys() []Key {
 		{Name: "topics.retention_ms", Default: -1, Help: "retention of entity topics in ms (-1: forever, so history can be replayed)"},
 	}
 	keys = append(keys, KafkaKeys("gorgias-kafka-producer")...)
+	keys = append(keys, ObserveKeys(":9464")...)
 	return append(keys, LogKeys()...)
 }
 
@@ -97,6 +100,7 @@ func LoadProducer(l *Loader, file string, fs *pflag.FlagSet) (Producer, error) {
 	var p Producer
 	p.Kafka = loadKafka(l)
 	p.Log = loadLog(l)
+	p.Observe = loadObserve(l)
 
 	if uri := l.String("gorgias.uri"); uri == "" {
 		l.Problem("gorgias.uri", "is required (gorgias://<domain>?api_key=<key>&email=<email>)")
