@@ -67,11 +67,20 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if set, is told about every page and sweep.
 	Metrics Observer
+	// Hooks are added to the transactional Kafka client only (e.g. kprom metrics, which
+	// serve one client each); the short-lived admin and state clients do not get them.
+	Hooks []kgo.Hook
 }
 
 // Observer receives producer events, e.g. to export metrics. Methods must not block.
 type Observer interface {
+	// StateLoaded is called once Run has reached Kafka, fenced older instances and read
+	// the state: with each entity's committed watermark (zero if none yet).
+	StateLoaded(watermarks map[string]time.Time)
+	// PageCommitted is called after each page's transaction committed.
 	PageCommitted(entity string, records int)
+	// SweepDone is called when a sweep finished, with the entity's committed watermark
+	// (zero if none yet; interval-bounded sweeps do not move it).
 	SweepDone(entity string, watermark time.Time)
 }
 
@@ -173,6 +182,7 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 		kgo.TransactionTimeout(60*time.Second),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.ProducerBatchMaxBytes(4<<20),
+		kgo.WithHooks(p.cfg.Hooks...),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka client: %w", err)
@@ -196,6 +206,13 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 		}
 		log.Info("producer state loaded", "entity", e.Name, "backfilled", st.Backfilled,
 			"segments", len(st.Segments), "published", st.Published, "watermark", fmtMicros(st.Watermark))
+	}
+	if p.cfg.Metrics != nil {
+		wm := map[string]time.Time{}
+		for _, e := range p.cfg.Entities {
+			wm[e.Name] = watermarkTime(p.states[e.Name].Watermark)
+		}
+		p.cfg.Metrics.StateLoaded(wm)
 	}
 
 	for round := 0; ; round++ {
@@ -233,6 +250,14 @@ func (p *Producer) States() map[string]EntityState {
 		out[k] = *v.clone()
 	}
 	return out
+}
+
+// watermarkTime converts a state watermark to a time; zero when there is none.
+func watermarkTime(us int64) time.Time {
+	if us == 0 || us == minTime || us == maxTime {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
 }
 
 func fmtMicros(us int64) string {

@@ -177,7 +177,7 @@ func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
 			log.Info("sweep done", "pages", pages, "records", published,
 				"duration", time.Since(began).Round(time.Millisecond), "watermark", fmtMicros(asOf))
 			if p.cfg.Metrics != nil {
-				p.cfg.Metrics.SweepDone(e.Name, time.UnixMicro(asOf))
+				p.cfg.Metrics.SweepDone(e.Name, watermarkTime(next.Watermark))
 			}
 			return nil
 		}

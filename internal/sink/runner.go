@@ -47,12 +47,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics, if set, is told about every batch and dead letter.
 	Metrics Observer
+	// Hooks are added to the group consumer's Kafka client only (e.g. kprom metrics, which
+	// serve one client each).
+	Hooks []kgo.Hook
 }
 
 // Observer receives runner events, e.g. to export metrics. Methods must not block.
 type Observer interface {
 	BatchWritten(rowsPerTable map[string]int, ranges []Range, d time.Duration)
 	DeadLettered(topic string, reason string)
+	// Joined is called on every assignment of the consumer group (the sink is prepared
+	// by then), with the partitions newly assigned, possibly none.
+	Joined(assigned []TopicPartition)
+	// Released is called with the partitions revoked from or lost by this runner.
+	Released(partitions []TopicPartition)
+	// Lag reports a partition's end offset (last stable offset) seen in the latest fetch
+	// minus the next offset written to the sink; called after fetches and batches.
+	Lag(tp TopicPartition, lag int64)
 }
 
 func (c Config) withDefaults() Config {
@@ -111,6 +122,8 @@ type Runner struct {
 	// offset adjustment.
 	mu  sync.Mutex
 	pos map[TopicPartition]int64 // expected First of the next range; NoOffset if none stored
+	// ends holds the end offset of each partition seen in the latest fetch (for Lag).
+	ends map[TopicPartition]int64
 
 	// hook, when set by tests, is called at each step; an error simulates a crash.
 	hook func(step string) error
@@ -126,7 +139,7 @@ const (
 // tuning); the runner adds its consumer settings.
 func NewRunner(cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt) *Runner {
 	cfg = cfg.withDefaults()
-	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{}, pos: map[TopicPartition]int64{}}
+	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{}, pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{}}
 	for _, e := range cfg.Entities {
 		r.topics[e.Topic(cfg.TopicPrefix)] = e
 	}
@@ -188,6 +201,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsRevoked(r.forget),
 		kgo.OnPartitionsLost(r.forget),
+		kgo.OnPartitionsAssigned(r.assigned),
+		kgo.WithHooks(r.cfg.Hooks...),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
@@ -246,6 +261,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			return ferr
 		}
 		fs.EachRecord(b.add)
+		r.noteEnds(fs)
 		if b.bytes >= r.cfg.MemoryBudget/2 && !paused {
 			cl.PauseFetchTopics(r.topicList()...)
 			paused = true
@@ -299,11 +315,60 @@ func (r *Runner) adjustOffsets(ctx context.Context, in map[string]map[int32]kgo.
 
 func (r *Runner) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	var tps []TopicPartition
 	for t, ps := range lost {
 		for _, p := range ps {
 			delete(r.pos, TopicPartition{t, p})
+			delete(r.ends, TopicPartition{t, p})
+			tps = append(tps, TopicPartition{t, p})
 		}
+	}
+	r.mu.Unlock()
+	if r.cfg.Metrics != nil {
+		r.cfg.Metrics.Released(tps)
+	}
+}
+
+func (r *Runner) assigned(_ context.Context, _ *kgo.Client, added map[string][]int32) {
+	if r.cfg.Metrics == nil {
+		return
+	}
+	tps := []TopicPartition{}
+	for t, ps := range added {
+		for _, p := range ps {
+			tps = append(tps, TopicPartition{t, p})
+		}
+	}
+	r.cfg.Metrics.Joined(tps)
+}
+
+// noteEnds records the end offset (last stable offset; read_committed) of every fetched
+// partition and reports its lag behind it.
+func (r *Runner) noteEnds(fs kgo.Fetches) {
+	if r.cfg.Metrics == nil {
+		return
+	}
+	lags := map[TopicPartition]int64{}
+	r.mu.Lock()
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		tp := TopicPartition{p.Topic, p.Partition}
+		end := p.LastStableOffset
+		if end < 0 {
+			end = p.HighWatermark
+		}
+		pos, ok := r.pos[tp]
+		if p.Err != nil || !ok || end < 0 {
+			return
+		}
+		if pos == NoOffset {
+			pos = max(p.LogStartOffset, 0)
+		}
+		r.ends[tp] = end
+		lags[tp] = max(end-pos, 0)
+	})
+	r.mu.Unlock()
+	for tp, n := range lags {
+		r.cfg.Metrics.Lag(tp, n)
 	}
 }
 
@@ -349,10 +414,14 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
 	}
 	r.mu.Lock()
 	err := r.sink.Write(ctx, batch)
+	lags := map[TopicPartition]int64{}
 	if err == nil {
 		for _, rg := range batch.Ranges {
 			if _, ok := r.pos[rg.TopicPartition]; ok {
 				r.pos[rg.TopicPartition] = rg.Next
+			}
+			if end, ok := r.ends[rg.TopicPartition]; ok {
+				lags[rg.TopicPartition] = max(end-rg.Next, 0)
 			}
 		}
 	}
@@ -383,6 +452,9 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
 	r.cfg.Logger.Debug("batch written", "records", len(batch.Records), "dead", len(dead), "duration", d)
 	if r.cfg.Metrics != nil {
 		r.cfg.Metrics.BatchWritten(rows, batch.Ranges, d)
+		for tp, n := range lags {
+			r.cfg.Metrics.Lag(tp, n)
+		}
 	}
 	b.reset()
 	return nil
