@@ -3,6 +3,7 @@
 //
 //	consumer [--once] [--config file.yaml] [--<key> value ...]
 //	consumer replay --from earliest|<RFC3339 time> [...]
+//	consumer status [...]
 //
 // Environment: KAFKA_BROKERS, DEST_URI (duckdb:///gorgias.duckdb), and every other key
 // upper-cased (see configs/sink-duckdb.yaml).
@@ -25,6 +26,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
@@ -32,7 +34,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
 	cmd := "run"
-	if len(args) > 0 && (args[0] == "replay" || args[0] == "run") {
+	if len(args) > 0 && (args[0] == "replay" || args[0] == "run" || args[0] == "status") {
 		cmd, args = args[0], args[1:]
 	}
 	fs := pflag.NewFlagSet("consumer", pflag.ContinueOnError)
@@ -75,17 +77,36 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
 		return 2
 	}
+	var obs *metrics.Sink
+	if cmd != "status" {
+		obs = metrics.NewSink(cfg.Name)
+		srv, err := metrics.Serve(cfg.Observe.Listen, obs.Registry, obs.Health, log)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+			return 1
+		}
+		defer srv.Close()
+	}
 	dest, err := openSink(ctx, cfg, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
 		return 1
 	}
 	defer dest.Close()
+	if cmd == "status" {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := sink.PrintStatus(sctx, os.Stdout, dest, kopts, cfg.Kafka.TopicPrefix, cfg.Entities); err != nil {
+			fmt.Fprintln(os.Stderr, "consumer status:", config.OneLine(err))
+			return 1
+		}
+		return 0
+	}
 
 	rcfg := sink.Config{
 		Name: cfg.Name, Group: cfg.Group, TopicPrefix: cfg.Kafka.TopicPrefix, Entities: cfg.Entities,
 		BatchMaxRecords: cfg.BatchMaxRecords, BatchMaxBytes: cfg.BatchMaxBytes, BatchMaxWait: cfg.BatchMaxWait,
-		MemoryBudget: cfg.MemoryBudget, Once: cfg.Once, Logger: log,
+		MemoryBudget: cfg.MemoryBudget, Once: cfg.Once, Logger: log, Metrics: obs, Hooks: obs.KafkaHooks(),
 	}
 	log.Info("consumer starting", "command", cmd, "config", cfg.String())
 	if cmd == "replay" {
@@ -94,6 +115,7 @@ func run(args []string) int {
 		err = sink.NewRunner(rcfg, dest, reg, kopts).Run(ctx)
 	}
 	if err != nil && !(ctx.Err() != nil && errors.Is(err, context.Canceled)) {
+		obs.Health.SetNotReady(config.OneLine(err))
 		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
 		return 1
 	}

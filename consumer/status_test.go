@@ -1,0 +1,74 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// capture runs fn with os.Stdout and os.Stderr redirected and returns what it wrote.
+func capture(t *testing.T, fn func() int) (code int, stdout, stderr string) {
+	t.Helper()
+	read := func(f **os.File) (restore func() string) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := *f
+		*f = w
+		out := make(chan string)
+		go func() {
+			b, _ := io.ReadAll(r)
+			out <- string(b)
+		}()
+		return func() string {
+			*f = old
+			w.Close()
+			return <-out
+		}
+	}
+	restoreOut, restoreErr := read(&os.Stdout), read(&os.Stderr)
+	code = fn()
+	return code, restoreOut(), restoreErr()
+}
+
+// TestStatusCommand runs `consumer status` through run, as the binary does, on a DuckDB
+// file filled by a real run.
+func TestStatusCommand(t *testing.T) {
+	p := newPipeline(t)
+	p.produce()
+	p.mustConsume("st")
+	cl, err := kgo.NewClient(p.KOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := strings.Join(cl.OptValue(kgo.SeedBrokers).([]string), ",")
+	cl.Close()
+	args := []string{"status", "--kafka.brokers", addrs, "--kafka.topic_prefix", p.Prefix,
+		"--dest.uri", "duckdb:///" + filepath.Join(p.dir, "st.duckdb"), "--log.level", "error"}
+	code, out, errOut := capture(t, func() int { return run(args) })
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2+12 || !strings.HasPrefix(lines[0], "TOPIC") || lines[len(lines)-1] != "total lag: 0" {
+		t.Fatalf("output:\n%s", out)
+	}
+	for _, l := range lines[1 : len(lines)-1] {
+		f := strings.Fields(l)
+		if !strings.HasPrefix(f[0], p.Prefix) || f[2] == "-" || f[2] != f[3] || f[4] != "0" {
+			t.Errorf("line %q: want stored = end, lag 0", l)
+		}
+	}
+
+	// Failure: exit 1 and one line on stderr.
+	args[4] = "nope."
+	code, out, errOut = capture(t, func() int { return run(args) })
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "consumer status: ") {
+		t.Fatalf("wrong prefix: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
