@@ -6,8 +6,9 @@
 //	healthprobe [--timeout 3s] [--path /readyz] --default-listen :9464
 //
 // Without a URL it probes the binary's own metrics server: the address in
-// METRICS_LISTEN (the binaries' metrics.listen key), else --default-listen, on
-// 127.0.0.1 when the host part is empty or a wildcard.
+// METRICS_LISTEN (the binaries' metrics.listen key; empty counts as unset, as for the
+// binaries), else --default-listen, on 127.0.0.1 when the host part is empty or a
+// wildcard. METRICS_LISTEN=off (server disabled) is an error.
 package main
 
 import (
@@ -54,12 +55,15 @@ func run(args []string, stderr io.Writer) int {
 
 // localURL is the URL of path on the metrics server of this container.
 func localURL(defListen, path string) (string, error) {
-	listen, set := os.LookupEnv("METRICS_LISTEN")
-	if !set {
+	listen := os.Getenv("METRICS_LISTEN")
+	if listen == "" {
 		listen = defListen
 	}
-	if listen == "" {
-		return "", errors.New("no URL given and no metrics address (METRICS_LISTEN empty or unset, no --default-listen)")
+	switch listen {
+	case "off":
+		return "", errors.New("no URL given and the metrics server is off (METRICS_LISTEN=off)")
+	case "":
+		return "", errors.New("no URL given and no metrics address (METRICS_LISTEN unset, no --default-listen)")
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {

@@ -37,7 +37,8 @@ func TestProbe(t *testing.T) {
 		{"from METRICS_LISTEN wildcard", ptr(port), []string{"--default-listen", ":1"}, 0, ""},
 		{"from METRICS_LISTEN 0.0.0.0", ptr("0.0.0.0" + port), nil, 0, ""},
 		{"default listen, other path", nil, []string{"--default-listen", addr, "--path", "/other"}, 1, "503"},
-		{"metrics disabled", ptr(""), []string{"--default-listen", addr}, 2, "no URL given"},
+		{"empty METRICS_LISTEN is unset", ptr(""), []string{"--default-listen", addr}, 0, ""},
+		{"metrics off", ptr("off"), []string{"--default-listen", addr}, 2, "metrics server is off"},
 		{"nothing to probe", nil, nil, 2, "no URL given"},
 		{"two URLs", nil, []string{"http://a", "http://b"}, 2, "at most one URL"},
 	} {
