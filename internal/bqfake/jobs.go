@@ -361,7 +361,8 @@ func (s *Server) getQueryResults(r *http.Request) (*reply, string) {
 }
 
 // query is jobs.query: it runs the script synchronously and answers with the first
-// page of rows. A repeated requestId answers with the job it created before.
+// page of rows. A repeated requestId answers with the job it created before, unless
+// that job failed (then the query runs again).
 func (s *Server) query(r *http.Request) (*reply, string) {
 	if rep := s.checkProject(r); rep != nil {
 		return rep, ""
@@ -389,7 +390,7 @@ func (s *Server) query(r *http.Request) (*reply, string) {
 	if in.RequestId != "" {
 		s.mu.Lock()
 		for _, old := range s.jobOrder {
-			if old.requestID == in.RequestId {
+			if old.requestID == in.RequestId && old.errResult == nil {
 				j = old
 			}
 		}
