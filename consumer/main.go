@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/bigquerysink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
@@ -133,6 +134,15 @@ func openSink(ctx context.Context, cfg config.Consumer, log *slog.Logger) (sink.
 		return duckdbsink.Open(ctx, duckdbsink.Config{
 			Path: path, Schema: cfg.Schema, Changelog: cfg.Changelog,
 			Threads: cfg.DuckDBThreads, MemoryLimit: cfg.DuckDBMemoryLimit, CheckpointThreshold: cfg.DuckDBCheckpointThreshold, Logger: log,
+		})
+	case "bigquery":
+		dest, err := bigquerysink.ParseURI(cfg.DestURI)
+		if err != nil {
+			return nil, err
+		}
+		return bigquerysink.Open(ctx, bigquerysink.Config{
+			Dest: dest, Dataset: cfg.Schema, TopicPrefix: cfg.Kafka.TopicPrefix, Endpoint: cfg.BigQuery.Endpoint,
+			StagingExpiration: cfg.BigQuery.StagingExpiration, Retry: bigquerysink.Retry{Attempts: cfg.BigQuery.MaxAttempts}, Logger: log,
 		})
 	default:
 		return nil, fmt.Errorf("destination %s: the %s sink is not available in this build", config.RedactURI(cfg.DestURI), cfg.DestScheme)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,8 +56,10 @@ type Sink struct {
 	retry  Retry
 	log    *slog.Logger
 	run    string // random per Open: job and staging-table IDs are unique per project
-	seq    int
-	stats  stats
+	// transport is ours (endpoint override only); Close releases its connections.
+	transport *http.Transport
+	seq       int
+	stats     stats
 
 	mu       sync.Mutex
 	closed   bool
@@ -117,9 +120,13 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("%w: project %q is not a Google Cloud project id", ErrBadURI, cfg.Dest.Project)
 	}
 	var opts []option.ClientOption
+	var transport *http.Transport
 	switch {
 	case cfg.Endpoint != "":
-		opts = append(opts, option.WithEndpoint(cfg.Endpoint), option.WithoutAuthentication())
+		// A fake or an emulator: no authentication, and a transport of our own so that
+		// Close can release its connections.
+		transport = http.DefaultTransport.(*http.Transport).Clone()
+		opts = append(opts, option.WithEndpoint(cfg.Endpoint), option.WithHTTPClient(&http.Client{Transport: transport}))
 	case cfg.Dest.CredentialsPath != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.Dest.CredentialsPath))
 	}
@@ -133,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	_, _ = rand.Read(rb[:])
 	return &Sink{
 		cfg: cfg, dest: cfg.Dest, client: client, ds: client.Dataset(cfg.Dataset),
-		retry: cfg.Retry.withDefaults(), log: cfg.Logger, run: hex.EncodeToString(rb[:]),
+		retry: cfg.Retry.withDefaults(), log: cfg.Logger, run: hex.EncodeToString(rb[:]), transport: transport,
 		tables: map[string]*entityTables{},
 	}, nil
 }
@@ -332,20 +339,35 @@ func (s *Sink) syncTable(ctx context.Context, name string, want bigquery.Schema,
 	}
 }
 
-// Offsets reads every stored next offset of the prepared entities.
+// Offsets reads every stored next offset of the prepared entities (before Prepare:
+// of every entity whose offsets table exists).
 func (s *Sink) Offsets(ctx context.Context) (map[sink.TopicPartition]int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if len(s.prepared) == 0 {
-		return nil, ErrNotPrepared
-	}
 	out := map[sink.TopicPartition]int64{}
-	err := s.retryCall(ctx, "read stored offsets", true, func() error {
-		clear(out)
-		q := s.client.Query(s.offsetsQuery(s.prepared))
+	if len(s.prepared) > 0 {
+		return out, s.readOffsets(ctx, s.prepared, out, true)
+	}
+	for _, e := range catalog.All() {
+		err := s.readOffsets(ctx, []catalog.Entity{e}, out, false)
+		if err != nil && !notFound(err) {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// readOffsets adds the stored offsets of entities to out.
+// A 404 is retried when the tables were just prepared (it may be BigQuery's delay
+// after a creation).
+func (s *Sink) readOffsets(ctx context.Context, entities []catalog.Entity, out map[sink.TopicPartition]int64, retryNotFound bool) error {
+	got := map[sink.TopicPartition]int64{}
+	err := s.retryCall(ctx, "read stored offsets", retryNotFound, func() error {
+		clear(got)
+		q := s.client.Query(s.offsetsQuery(entities))
 		q.Location = s.dest.Location
 		it, err := q.Read(ctx)
 		if err != nil {
@@ -363,13 +385,16 @@ func (s *Sink) Offsets(ctx context.Context) (map[sink.TopicPartition]int64, erro
 			topic, _ := row[0].(string)
 			part, _ := row[1].(int64)
 			next, _ := row[2].(int64)
-			out[sink.TopicPartition{Topic: topic, Partition: int32(part)}] = next
+			got[sink.TopicPartition{Topic: topic, Partition: int32(part)}] = next
 		}
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return out, nil
+	for k, v := range got {
+		out[k] = v
+	}
+	return nil
 }
 
 // Write stores one batch exactly once: for each entity with records it creates a
@@ -559,7 +584,11 @@ func (s *Sink) Close() error {
 		return nil
 	}
 	s.closed = true
-	if err := s.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
+	err := s.client.Close()
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("close BigQuery client: %w", err)
 	}
 	return nil

@@ -39,6 +39,8 @@ type Consumer struct {
 	DuckDBMemoryLimit string
 	// DuckDBCheckpointThreshold is the WAL size that triggers a checkpoint.
 	DuckDBCheckpointThreshold string
+	// BigQuery tunes the BigQuery sink.
+	BigQuery BigQuery
 	// Observe is the metrics and health HTTP server.
 	Observe Observe
 }
@@ -81,7 +83,7 @@ func ConsumerKeys() []Key {
 		{Name: "sink.once", Default: false, Alias: "once", Help: "consume until caught up with the end offsets seen at start, then exit"},
 		{Name: "sink.batch_max_records", Default: 10000, Help: "a batch closes at this many records"},
 		{Name: "sink.batch_max_bytes", Default: 16 << 20, Help: "a batch closes at this many bytes of record values"},
-		{Name: "sink.batch_max_wait", Default: "5s", Help: "a non-empty batch closes this long after its first record"},
+		{Name: "sink.batch_max_wait", Default: "auto", Help: "a non-empty batch closes this long after its first record; auto: 5s for DuckDB, 1m for BigQuery (job quotas)"},
 		{Name: "sink.memory_budget", Default: 64 << 20, Help: "bytes of fetched records held at most; partitions pause beyond half of it"},
 		{Name: "duckdb.threads", Default: 0, Help: "DuckDB threads (0: DuckDB's default)"},
 		{Name: "duckdb.memory_limit", Default: "192MB", Help: "DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"},
@@ -89,6 +91,7 @@ func ConsumerKeys() []Key {
 	}
 	keys = append(keys, KafkaKeys("gorgias-kafka-consumer")...)
 	keys = append(keys, ObserveKeys(":9465")...)
+	keys = append(keys, BigQueryKeys()...)
 	return append(keys, LogKeys()...)
 }
 
@@ -126,10 +129,11 @@ func LoadConsumer(l *Loader, file string, fs *pflag.FlagSet) (Consumer, error) {
 	c.Once = l.Bool("sink.once")
 	c.BatchMaxRecords = int(l.Int("sink.batch_max_records", 1, 10_000_000))
 	c.BatchMaxBytes = int(l.Int("sink.batch_max_bytes", 1<<10, 1<<34))
-	c.BatchMaxWait = l.Duration("sink.batch_max_wait", 10*time.Millisecond)
+	c.BatchMaxWait = batchMaxWait(l, c.DestScheme)
 	c.MemoryBudget = int(l.Int("sink.memory_budget", 1<<20, 1<<40))
 	c.DuckDBThreads = int(l.Int("duckdb.threads", 0, 1024))
 	c.DuckDBMemoryLimit = l.String("duckdb.memory_limit")
 	c.DuckDBCheckpointThreshold = l.String("duckdb.checkpoint_threshold")
+	c.BigQuery = loadBigQuery(l)
 	return c, l.Err()
 }

@@ -1,0 +1,204 @@
+package bigquerysink
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/bqfake"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+)
+
+// newWorld is kfake + simulator + the real producer, small enough for many runs.
+func newWorld(t *testing.T) *sinktest.World {
+	t.Helper()
+	w := sinktest.NewWorld(t, gorgiassim.Config{Seed: 7, Customers: 60, Tickets: 90})
+	w.Produce()
+	return w
+}
+
+// consume runs one sink runner on tg (sink name tg.dataset) until caught up.
+func consume(t *testing.T, w *sinktest.World, tg *target, mod ...func(*Config)) error {
+	t.Helper()
+	cfg := tg.config()
+	for _, f := range mod {
+		f(&cfg)
+	}
+	s, err := Open(bg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(bg, 2*time.Minute)
+	defer cancel()
+	return sink.NewRunner(sink.Config{Name: tg.dataset, TopicPrefix: w.Prefix, Once: true, BatchMaxRecords: 150,
+		BatchMaxWait: 200 * time.Millisecond, Logger: sinktest.Logger()}, s, w.Reg, w.KOpts).Run(ctx)
+}
+
+// checkTruth asserts that every entity table equals the simulator's truth (latest
+// version of each object, none missing, no duplicate) and that every changelog holds
+// each version exactly once.
+func checkTruth(t *testing.T, w *sinktest.World, tg *target) {
+	t.Helper()
+	s := tg.open(t)
+	defer s.Close()
+	for _, e := range catalog.All() {
+		rows, err := s.Rows(bg, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bqForm.CheckTruth(t, w.Reg, w.Sim, e, rows)
+		log, err := s.ChangelogRows(bg, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, r := range log {
+			k := fmt.Sprint(r[catalog.Key], "@", r[e.VersionField].(time.Time).UnixMicro())
+			if seen[k] {
+				t.Errorf("%s changelog: version %s twice", e.Name, k)
+			}
+			seen[k] = true
+		}
+		if len(log) < len(rows) {
+			t.Errorf("%s changelog: %d rows for %d objects", e.Name, len(log), len(rows))
+		}
+	}
+}
+
+// TestEndToEndTruth: producer → kfake → runner → BigQuery sink → fake. After a full
+// load, edits and a second load, each table equals the simulator's truth.
+func TestEndToEndTruth(t *testing.T) {
+	w := newWorld(t)
+	srv := newFake(t)
+	tg := newTarget(srv, w.Prefix)
+	if err := consume(t, w, tg); err != nil {
+		t.Fatalf("first load: %v", err)
+	}
+	checkTruth(t, w, tg)
+
+	ch := w.Sim.Advance(6 * time.Hour)
+	if err := w.Sim.EditTicket(w.Sim.IDs("tickets")[0]); err != nil {
+		t.Fatal(err)
+	}
+	w.Produce()
+	if err := consume(t, w, tg); err != nil {
+		t.Fatalf("second load: %v", err)
+	}
+	checkTruth(t, w, tg)
+	t.Logf("changes in the second load: %+v", ch)
+}
+
+// step is one kind of request the sink sends, as the fake names it.
+var steps = []string{
+	"datasets.get", "datasets.insert", "tables.get", "tables.insert", "jobs.insert.load",
+	"jobs.insert.query", "jobs.get", "jobs.query", "tables.delete",
+}
+
+var faultKinds = []struct {
+	name string
+	kind bqfake.FaultKind
+	ops  []string // nil: every step
+}{
+	{"5xx", bqfake.Fault5xx, nil},
+	{"lost-reply", bqfake.FaultLoseReply, nil},
+	{"error-after-work", bqfake.FaultErrorAfterWork, nil},
+	{"rate-limit", bqfake.FaultRateLimit, nil},
+	{"404-after-create", bqfake.FaultNotFoundAfterCreate, []string{"tables.insert"}},
+	{"job-fails", bqfake.FaultJobFails, []string{"jobs.insert.load", "jobs.insert.query"}},
+}
+
+// TestFaultMatrix injects every fault at every step (first and third occurrence) and
+// lets the sink retry: the run succeeds and the tables are exact.
+func TestFaultMatrix(t *testing.T) {
+	w := newWorld(t)
+	for _, fk := range faultKinds {
+		ops := fk.ops
+		if ops == nil {
+			ops = steps
+		}
+		for _, op := range ops {
+			for _, skip := range []int{0, 2} {
+				t.Run(fmt.Sprintf("%s/%s/skip%d", fk.name, op, skip), func(t *testing.T) {
+					t.Parallel()
+					srv := newFake(t)
+					tg := newTarget(srv, w.Prefix)
+					srv.Inject(bqfake.Fault{Op: op, Kind: fk.kind, Skip: skip, Times: 2})
+					if err := consume(t, w, tg); err != nil {
+						t.Fatalf("with the fault: %v", err)
+					}
+					checkTruth(t, w, tg)
+				})
+			}
+		}
+	}
+}
+
+// TestCrashMatrix makes the sink give up at the first fault (no retries of its own), so
+// the consumer dies at that step — before or after the work was done — and restarts
+// on a clean connection: the tables end exact.
+func TestCrashMatrix(t *testing.T) {
+	w := newWorld(t)
+	noRetry := func(c *Config) { c.Retry.Attempts = 1 }
+	for _, fk := range faultKinds {
+		ops := fk.ops
+		if ops == nil {
+			ops = steps
+		}
+		for _, op := range ops {
+			for _, skip := range []int{0, 3} {
+				t.Run(fmt.Sprintf("%s/%s/skip%d", fk.name, op, skip), func(t *testing.T) {
+					t.Parallel()
+					srv := newFake(t)
+					tg := newTarget(srv, w.Prefix)
+					srv.Inject(bqfake.Fault{Op: op, Kind: fk.kind, Skip: skip, Times: 1})
+					crashed := consume(t, w, tg, noRetry) != nil
+					srv.ClearFaults()
+					if err := consume(t, w, tg); err != nil {
+						t.Fatalf("restart (crashed: %v): %v", crashed, err)
+					}
+					checkTruth(t, w, tg)
+				})
+			}
+		}
+	}
+}
+
+// TestZombieRefused: a second sink instance commits the batch range first; the first
+// one's commit is refused as stale and stores nothing twice.
+func TestZombieRefused(t *testing.T) {
+	srv := newFake(t)
+	tg := newTarget(srv, "conformance.")
+	fx := sinktest.NewFixture(t, nil)
+	tickets, _ := catalog.Lookup("tickets")
+	a, b := tg.open(t), tg.open(t)
+	defer a.Close()
+	defer b.Close()
+	for _, s := range []*Sink{a, b} {
+		if err := s.Prepare(bg, catalog.All(), fx.Reg.Schemas("")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := sinktest.Batch(nil, fx.Records(t, tickets, 20, 0)...)
+	if err := b.Write(bg, batch); err != nil {
+		t.Fatalf("new owner: %v", err)
+	}
+	if err := a.Write(bg, batch); !errorsIs(err, sink.ErrStaleOffset) {
+		t.Fatalf("zombie: %v, want ErrStaleOffset", err)
+	}
+	rows, err := a.Rows(bg, tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := a.ChangelogRows(bg, tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 20 || len(log) != 20 {
+		t.Fatalf("%d rows, %d changelog rows; want 20 and 20", len(rows), len(log))
+	}
+}
