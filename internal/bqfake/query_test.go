@@ -406,3 +406,62 @@ func TestConcurrentTransactionsAbort(t *testing.T) {
 		t.Fatalf("B2: %v %v", err, st.Err())
 	}
 }
+
+// TestDMLQueuedBehindTransaction: a DML statement outside a transaction waits until
+// the transaction holding its table ends, then runs on the committed data.
+func TestDMLQueuedBehindTransaction(t *testing.T) {
+	srv, client := newTestServer(t)
+	ctx := ctxT(t)
+	setupOrders(t, srv, client)
+	paused, resume := make(chan struct{}), make(chan struct{})
+	srv.SetStatementHook(func(jobID string, stmt int, sql string) {
+		if jobID == "A" && sql == "COMMIT" {
+			close(paused)
+			<-resume
+		}
+	})
+	doneA := make(chan error, 1)
+	go func() {
+		_, err := runQuery(ctx, client, "A", "BEGIN; INSERT INTO d.orders VALUES (100, 1, 100); COMMIT")
+		doneA <- err
+	}()
+	<-paused
+	doneB := make(chan error, 1)
+	go func() {
+		_, err := runQuery(ctx, client, "B", "UPDATE d.orders SET qty = qty + 1 WHERE TRUE")
+		doneB <- err
+	}()
+	// B is accepted and waits.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		js := srv.Jobs()
+		if len(js) == 2 && js[1].ID == "B" {
+			if js[1].State != "RUNNING" {
+				t.Fatalf("B did not wait: %+v", js[1])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("B never arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if js := srv.Jobs(); js[1].State != "RUNNING" {
+		t.Fatalf("B ran while A held the table: %+v", js[1])
+	}
+	close(resume)
+	if err := <-doneA; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-doneB; err != nil {
+		t.Fatal(err)
+	}
+	var qty int
+	if err := srv.DB().QueryRow(`SELECT qty FROM d.orders WHERE id = 100`).Scan(&qty); err != nil || qty != 2 {
+		t.Errorf("B did not see A's row: qty %d, %v", qty, err)
+	}
+	if js := srv.Jobs(); js[1].OutputRows != 4 || js[1].Err != "" {
+		t.Errorf("B %+v", js[1])
+	}
+}

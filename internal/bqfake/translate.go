@@ -169,6 +169,9 @@ func (tr *translator) translateStmt(raw []token) (*stmt, error) {
 		if len(rest) > 0 && rest[0].is(kw) {
 			rest = rest[1:]
 		}
+		if head == "DELETE" && !hasTopLevel(rest, "WHERE") {
+			return nil, fmt.Errorf("DELETE must have a WHERE clause")
+		}
 		prefix = head + " " + kw
 		body = rest
 		if t := tr.tableKey(rest); t != "" {
@@ -176,6 +179,9 @@ func (tr *translator) translateStmt(raw []token) (*stmt, error) {
 		}
 	case "UPDATE":
 		st.kind = skDML
+		if !hasTopLevel(rest, "WHERE") {
+			return nil, fmt.Errorf("UPDATE must have a WHERE clause")
+		}
 		if t := tr.tableKey(rest); t != "" {
 			st.targets = append(st.targets, t)
 		}

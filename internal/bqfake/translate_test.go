@@ -110,7 +110,7 @@ func TestSplitScript(t *testing.T) {
 	if sts[1].orig != "SELECT ';' AS a, `x;y`" {
 		t.Errorf("orig %q", sts[1].orig)
 	}
-	for _, bad := range []string{"SELECT 'unterminated", "SELECT `x", "SELECT @missing", "BEGIN SELECT 1; END"} {
+	for _, bad := range []string{"SELECT 'unterminated", "SELECT `x", "SELECT @missing", "BEGIN SELECT 1; END", "DELETE FROM ds.t", "UPDATE ds.t SET a = 1"} {
 		if _, err := testTranslator().translateScript(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
