@@ -88,6 +88,29 @@
 // QUALIFY, GREATEST, COALESCE, ROW_NUMBER() OVER, CREATE TEMP TABLE … AS, IF, IFNULL
 // work in DuckDB unchanged. DuckDB's session time zone is UTC.
 //
+// # What the real Go client (v1.86.2) does against it
+//
+//   - Retries by itself, with a 1 s initial back-off: reads (datasets/tables get,
+//     getQueryResults, tabledata.list), tables.insert, tables.patch, tables.delete
+//     and jobs.insert of query jobs, on 5xx and the reasons backendError and
+//     rateLimitExceeded (jobs also jobRateLimitExceeded, internalError). It does not
+//     retry datasets.insert, nor a multipart load (its data is an io.Reader); the
+//     resumable uploader retries a chunk (the final one included) on 5xx.
+//   - A retry after work that was done turns into a different error: 409 duplicate
+//     for tables.insert and jobs.insert, 412 conditionNotMet for a patch with an etag.
+//   - A lost reply (connection closed) surfaces as a plain transport error ("…: EOF"),
+//     never retried.
+//   - Loads are resumable when the data is at least the chunk size; set
+//     Loader.MediaOptions = []googleapi.MediaOption{googleapi.ChunkSize(n)} (rounded up
+//     to 256 KiB) to force it in tests.
+//   - Job.Wait on a query job polls getQueryResults, which answers a failed job with
+//     an HTTP error: Wait returns that error (not status.Err()). For a failure with a
+//     retried reason (backendError, e.g. FaultJobFails) Wait retries until its context
+//     ends; Job.Status returns the job's errorResult at once.
+//   - TIMESTAMP values travel as microseconds (the client always asks for
+//     useInt64Timestamp) and decode to time.Time in UTC; JSON columns decode to their
+//     JSON text as a string; NUMERIC to *big.Rat; DATE to civil.Date.
+//
 // # Faults
 //
 // Server.Inject adds faults matched by operation (and optionally table) with

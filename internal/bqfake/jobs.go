@@ -92,9 +92,6 @@ func (s *Server) finishJob(j *job, e *apiError) {
 	if e != nil {
 		j.errResult = &bq.ErrorProto{Reason: e.reason, Message: e.message}
 		j.errs = []*bq.ErrorProto{{Reason: e.reason, Message: e.message}}
-		if j.kind == "load" {
-			j.errResult.Location = ""
-		}
 	}
 	j.state = "DONE"
 	j.ended = msNow()
