@@ -3,7 +3,6 @@ package bqfake
 import (
 	"fmt"
 	"testing"
-
 )
 
 // TestDialectExecutes runs translated GoogleSQL through the client and checks results.
