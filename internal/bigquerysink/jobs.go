@@ -184,6 +184,7 @@ func (s *Sink) submitAndWait(ctx context.Context, id string, submit func(ctx con
 		}
 	}
 	for try := 1; ; {
+		s.stats.addRequest()
 		j, err := s.client.JobFromIDLocation(ctx, id, s.dest.Location)
 		if err != nil {
 			if !transient(err, true) || try >= s.retry.Attempts {

@@ -263,7 +263,9 @@ func (s *Sink) ensureEntity(ctx context.Context, e catalog.Entity, versions []*a
 			return nil, err
 		}
 		if t.name == e.Table() {
-			mainSchema = got
+			// The changelog gets every column of the entity table, including any that
+			// another writer added: the batch's column list comes from it.
+			mainSchema, want = got, got
 		}
 	}
 	et.schema = mainSchema
@@ -323,6 +325,9 @@ func (s *Sink) syncTable(ctx context.Context, name string, want bigquery.Schema,
 		if !changed {
 			return cur.Schema, nil
 		}
+		if beforePatch != nil {
+			beforePatch(name)
+		}
 		err = s.retryCall(ctx, "add columns to BigQuery table "+name, true, func() error {
 			_, err := t.Update(ctx, bigquery.TableMetadataToUpdate{Schema: merged}, cur.ETag)
 			return err
@@ -338,6 +343,9 @@ func (s *Sink) syncTable(ctx context.Context, name string, want bigquery.Schema,
 		s.log.Debug("table changed concurrently (412), retrying", "table", name)
 	}
 }
+
+// beforePatch, set by tests only, runs between reading a table's etag and patching it.
+var beforePatch func(table string)
 
 // Offsets reads every stored next offset of the prepared entities (before Prepare:
 // of every entity whose offsets table exists).
