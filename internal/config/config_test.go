@@ -103,9 +103,14 @@ func TestConfigFileAndUnknownKeys(t *testing.T) {
 // TestShippedConfigsMatchKeys keeps the files in configs/ complete and true: each holds
 // every declared key of its binary with its default, and nothing else.
 func TestShippedConfigsMatchKeys(t *testing.T) {
+	// Values a file sets on purpose instead of the default.
+	overrides := map[string]map[string]string{
+		"../../configs/sink-bigquery.yaml": {"dest.uri": "bigquery://my-gcp-project?location=US"},
+	}
 	for file, keys := range map[string][]Key{
-		"../../configs/producer.yaml":    ProducerKeys(),
-		"../../configs/sink-duckdb.yaml": ConsumerKeys(),
+		"../../configs/producer.yaml":      ProducerKeys(),
+		"../../configs/sink-duckdb.yaml":   ConsumerKeys(),
+		"../../configs/sink-bigquery.yaml": ConsumerKeys(),
 	} {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -124,7 +129,11 @@ func TestShippedConfigsMatchKeys(t *testing.T) {
 				missing = append(missing, k.Name)
 				continue
 			}
-			if v != flat(k.Default) {
+			if want, ok := overrides[file][k.Name]; ok {
+				if v != want {
+					t.Errorf("%s: %s = %s, want %s", file, k.Name, v, want)
+				}
+			} else if v != flat(k.Default) {
 				t.Errorf("%s: %s = %s, default is %s", file, k.Name, v, flat(k.Default))
 			}
 			delete(got, k.Name)
@@ -199,4 +208,26 @@ func flat(v any) string {
 		return strings.Join(x, ",")
 	}
 	return fmt.Sprint(v)
+}
+
+// TestBigQueryConfigFile: the shipped BigQuery file loads, picks the BigQuery batch
+// wait, and an endpoint override that is not a URL is reported by key.
+func TestBigQueryConfigFile(t *testing.T) {
+	l := NewLoader(ConsumerKeys())
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	l.RegisterFlags(fs)
+	c, err := LoadConsumer(l, "../../configs/sink-bigquery.yaml", fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DestScheme != "bigquery" || c.BatchMaxWait != BigQueryBatchMaxWait || c.Schema != "gorgias" || c.BigQuery.MaxAttempts != 10 {
+		t.Fatalf("got scheme %s, wait %s, dataset %s, attempts %d", c.DestScheme, c.BatchMaxWait, c.Schema, c.BigQuery.MaxAttempts)
+	}
+	t.Setenv("BIGQUERY_ENDPOINT", "127.0.0.1:9050")
+	l = NewLoader(ConsumerKeys())
+	fs = pflag.NewFlagSet("t", pflag.ContinueOnError)
+	l.RegisterFlags(fs)
+	if _, err := LoadConsumer(l, "../../configs/sink-bigquery.yaml", fs); err == nil || !strings.Contains(err.Error(), "bigquery.endpoint") {
+		t.Fatalf("bad endpoint: %v", err)
+	}
 }
