@@ -68,6 +68,14 @@ func (s *Server) Inject(f ...Fault) {
 	}
 }
 
+// Fired returns how many injected faults have fired so far (a FaultNotFoundAfterCreate
+// counts once, when its table is created). Tests use it to prove a fault took effect.
+func (s *Server) Fired() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fired
+}
+
 // ClearFaults removes every fault, including pending FaultNotFoundAfterCreate 404s.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
@@ -91,6 +99,7 @@ func (s *Server) takeFault(op string, tables ...string) *Fault {
 			f.skip--
 			continue
 		}
+		s.fired++
 		if f.Kind == FaultNotFoundAfterCreate {
 			// fires once (on the create); Times counts the 404s that follow.
 			n := f.left

@@ -50,6 +50,7 @@ type Server struct {
 	uploads  map[string]*upload
 	requests []RequestInfo
 	faults   []*faultState
+	fired    int            // faults fired so far
 	notFound map[string]int // lower-case "dataset.table" → 404 answers left
 	hook     func(jobID string, stmt int, sql string)
 	locks    map[string]*tableLock // lower-case "dataset.table"
