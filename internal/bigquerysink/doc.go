@@ -4,7 +4,12 @@
 // # Tables (dataset default "gorgias")
 //
 //   - <entity>: the latest version of each object (MERGE on id; an older or equal
-//     version never replaces a stored one), clustered on id.
+//     version never replaces a stored one), clustered on id. The MERGE adds the
+//     constant filter "id BETWEEN <batch min> AND <batch max>" so BigQuery prunes
+//     blocks. It is not time-partitioned: a MERGE prunes partitions only through a
+//     constant filter on the partitioning column, which for created_datetime would be
+//     correct only if Gorgias never changed or omitted it — not something a sink can
+//     rely on.
 //   - <entity>_changelog: every version, append-only, partitioned by day on
 //     _kafka_timestamp and clustered on id. BigQuery always keeps it: it costs one
 //     INSERT ... SELECT per batch, which scans only the small staging table.

@@ -27,6 +27,7 @@ func TestGoldenSQL(t *testing.T) {
 				entity:  tickets,
 				staging: stagingTable(tickets, "0a1b2c3d4e5f_7"),
 				columns: []string{"id", "subject", "updated_datetime", ColPartition, ColOffset, ColTimestamp},
+				idLo:    1001, idHi: 1999,
 				ranges: []sink.Range{
 					{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 1}, First: sink.NoOffset, Next: 40},
 					{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 0}, First: 100, Next: 250},

@@ -462,6 +462,10 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 				return err
 			}
 			p.columns = columnNames(et.schema)
+			p.idLo, p.idHi = rs[0].ID, rs[0].ID
+			for _, r := range rs {
+				p.idLo, p.idHi = min(p.idLo, r.ID), max(p.idHi, r.ID)
+			}
 			p.staging = stagingTable(p.entity, batchID)
 			if err := s.stage(ctx, p.staging, et.schema, rs, batchID); err != nil {
 				return err

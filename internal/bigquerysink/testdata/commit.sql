@@ -7,7 +7,7 @@ INSERT INTO `test-project.gorgias.tickets_changelog` (`id`, `subject`, `updated_
 SELECT `id`, `subject`, `updated_datetime`, `_kafka_partition`, `_kafka_offset`, `_kafka_timestamp` FROM `test-project.gorgias._stg_tickets_0a1b2c3d4e5f_7`;
 MERGE `test-project.gorgias.tickets` T
 USING (SELECT * FROM `test-project.gorgias._stg_tickets_0a1b2c3d4e5f_7` WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY `id` ORDER BY `updated_datetime` DESC, `_kafka_offset` DESC) = 1) S
-ON T.`id` = S.`id`
+ON T.`id` = S.`id` AND T.`id` BETWEEN 1001 AND 1999
 WHEN MATCHED AND (T.`updated_datetime` IS NULL OR S.`updated_datetime` > T.`updated_datetime`) THEN UPDATE SET `subject` = S.`subject`, `updated_datetime` = S.`updated_datetime`, `_kafka_partition` = S.`_kafka_partition`, `_kafka_offset` = S.`_kafka_offset`, `_kafka_timestamp` = S.`_kafka_timestamp`
 WHEN NOT MATCHED THEN INSERT (`id`, `subject`, `updated_datetime`, `_kafka_partition`, `_kafka_offset`, `_kafka_timestamp`) VALUES (S.`id`, S.`subject`, S.`updated_datetime`, S.`_kafka_partition`, S.`_kafka_offset`, S.`_kafka_timestamp`);
 MERGE `test-project.gorgias._kafka_offsets__tickets` O
