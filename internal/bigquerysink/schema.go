@@ -7,13 +7,14 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
-// Names of the Kafka coordinate columns every entity table has (as in the DuckDB sink).
+// Names of the Kafka coordinate columns every entity table has.
 const (
-	ColPartition = "_kafka_partition"
-	ColOffset    = "_kafka_offset"
-	ColTimestamp = "_kafka_timestamp"
+	ColPartition = sink.ColPartition
+	ColOffset    = sink.ColOffset
+	ColTimestamp = sink.ColTimestamp
 )
 
 // kafkaColumns are appended to every entity, changelog and staging table.
@@ -96,27 +97,12 @@ func entitySchema(e catalog.Entity, versions []*avrocodec.Schema) (bigquery.Sche
 	return out, nil
 }
 
-// checkSchema verifies that a schema version belongs to e and has the key and version
-// fields the MERGE relies on.
+// checkSchema verifies that a schema version belongs to e and can be stored.
 func checkSchema(e catalog.Entity, sc *avrocodec.Schema) error {
 	if sc.Entity != e.Name {
 		return fmt.Errorf("%w: schema %016x belongs to %s, not %s", ErrIncompatibleSchema, sc.Fingerprint, sc.Entity, e.Name)
 	}
-	for _, need := range []struct {
-		name string
-		kind avrocodec.Kind
-	}{{catalog.Key, avrocodec.KindLong}, {e.VersionField, avrocodec.KindTimestamp}} {
-		f, ok := sc.Root.Field(need.name)
-		if !ok || f.Type.Kind != need.kind {
-			return fmt.Errorf("%w: %s schema %016x: field %s must be a %s", ErrIncompatibleSchema, e.Name, sc.Fingerprint, need.name, need.kind)
-		}
-	}
-	for _, k := range kafkaColumns {
-		if _, ok := sc.Root.Field(k.Name); ok {
-			return fmt.Errorf("%w: %s schema %016x: field %s clashes with a Kafka column", ErrIncompatibleSchema, e.Name, sc.Fingerprint, k.Name)
-		}
-	}
-	return nil
+	return sink.CheckSchema(e, sc)
 }
 
 // mergeSchema returns have plus the columns (and nested RECORD fields) of want that it

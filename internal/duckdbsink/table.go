@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
 // metaKind tells a schema field column from the Kafka coordinate columns.
@@ -25,9 +26,9 @@ const (
 
 // Names of the Kafka coordinate columns every entity table has.
 const (
-	ColPartition = "_kafka_partition"
-	ColOffset    = "_kafka_offset"
-	ColTimestamp = "_kafka_timestamp"
+	ColPartition = sink.ColPartition
+	ColOffset    = sink.ColOffset
+	ColTimestamp = sink.ColTimestamp
 )
 
 var metaColumns = []column{
@@ -176,21 +177,7 @@ func checkSchema(e catalog.Entity, sc *avrocodec.Schema) error {
 	if sc.Entity != e.Name {
 		return fmt.Errorf("%w: schema %016x belongs to %s, not %s", ErrBadBatch, sc.Fingerprint, sc.Entity, e.Name)
 	}
-	for _, need := range []struct {
-		name string
-		kind avrocodec.Kind
-	}{{catalog.Key, avrocodec.KindLong}, {e.VersionField, avrocodec.KindTimestamp}} {
-		f, ok := sc.Root.Field(need.name)
-		if !ok || f.Type.Kind != need.kind {
-			return fmt.Errorf("%w: %s schema %016x: field %s must be a %s", ErrIncompatibleSchema, e.Name, sc.Fingerprint, need.name, need.kind)
-		}
-	}
-	for _, m := range metaColumns {
-		if _, ok := sc.Root.Field(m.name); ok {
-			return fmt.Errorf("%w: %s schema %016x: field %s clashes with a Kafka column", ErrIncompatibleSchema, e.Name, sc.Fingerprint, m.name)
-		}
-	}
-	return nil
+	return sink.CheckSchema(e, sc)
 }
 
 // syncColumns brings the entity table (and the changelog table when enabled) to hold

@@ -11,4 +11,8 @@ var (
 	// ErrLocked means the destination is in use by another writer (e.g. a DuckDB file
 	// opened by another process).
 	ErrLocked = errors.New("destination locked by another writer")
+	// ErrIncompatibleSchema means a schema version cannot be stored: a field would
+	// change type, or the key or version field is missing (released schemas only add
+	// nullable fields).
+	ErrIncompatibleSchema = errors.New("incompatible schema")
 )
