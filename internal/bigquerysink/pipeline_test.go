@@ -16,7 +16,7 @@ import (
 // newWorld is kfake + simulator + the real producer, small enough for many runs.
 func newWorld(t *testing.T) *sinktest.World {
 	t.Helper()
-	w := sinktest.NewWorld(t, gorgiassim.Config{Seed: 7, Customers: 60, Tickets: 90})
+	w := sinktest.NewWorld(t, gorgiassim.Config{Seed: 7, Customers: 30, Tickets: 45})
 	w.Produce()
 	return w
 }
@@ -35,7 +35,7 @@ func consume(t *testing.T, w *sinktest.World, tg *target, mod ...func(*Config)) 
 	defer s.Close()
 	ctx, cancel := context.WithTimeout(bg, 2*time.Minute)
 	defer cancel()
-	return sink.NewRunner(sink.Config{Name: tg.dataset, TopicPrefix: w.Prefix, Once: true, BatchMaxRecords: 150,
+	return sink.NewRunner(sink.Config{Name: tg.dataset, TopicPrefix: w.Prefix, Once: true, BatchMaxRecords: 50,
 		BatchMaxWait: 200 * time.Millisecond, Logger: sinktest.Logger()}, s, w.Reg, w.KOpts).Run(ctx)
 }
 
@@ -123,8 +123,9 @@ var faultKinds = []struct {
 	{"job-fails", bqfake.FaultJobFails, []string{"jobs.insert.load", "jobs.insert.query"}},
 }
 
-// TestFaultMatrix injects every fault at every step (first and third occurrence) and
-// lets the sink retry: the run succeeds and the tables are exact.
+// TestFaultMatrix injects every fault at every step (twice in a row) and lets the sink
+// retry: the run succeeds and the tables are exact. (Which occurrence of a step is hit
+// does not change the retry path; TestCrashMatrix also hits later occurrences.)
 func TestFaultMatrix(t *testing.T) {
 	w := newWorld(t)
 	for _, fk := range faultKinds {
@@ -133,7 +134,7 @@ func TestFaultMatrix(t *testing.T) {
 			ops = steps
 		}
 		for _, op := range ops {
-			for _, skip := range skips(op, 2) {
+			for _, skip := range []int{0} {
 				t.Run(fmt.Sprintf("%s/%s/skip%d", fk.name, op, skip), func(t *testing.T) {
 					t.Parallel()
 					srv := newFake(t)

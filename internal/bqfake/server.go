@@ -86,8 +86,13 @@ func New(opts Options) (*Server, error) {
 		opts.Location = "US"
 	}
 	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
-		_, err := ex.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
-		return err
+		// One DuckDB thread: a fake holds small tables, and tests run many fakes at once.
+		for _, q := range []string{"SET TimeZone = 'UTC'", "SET threads = 1"} {
+			if _, err := ex.ExecContext(context.Background(), q, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bqfake: open duckdb: %w", err)
