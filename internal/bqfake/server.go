@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -22,6 +23,8 @@ type Options struct {
 	Project  string                           // default "test-project"
 	Location string                           // default "US"
 	Logf     func(format string, args ...any) // optional request log (e.g. t.Logf)
+	// Addr is the listen address (default "127.0.0.1:0": a free port).
+	Addr string
 }
 
 // Server is an in-process BigQuery REST fake backed by an in-memory DuckDB database.
@@ -112,7 +115,19 @@ func New(opts Options) (*Server, error) {
 	s.lockCond = sync.NewCond(&s.mu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.transport = http.DefaultTransport.(*http.Transport).Clone()
-	s.hs = httptest.NewServer(s.routes())
+	s.hs = httptest.NewUnstartedServer(s.routes())
+	if opts.Addr != "" {
+		l, err := net.Listen("tcp", opts.Addr)
+		if err != nil {
+			s.cancel()
+			_ = s.hs.Listener.Close()
+			_ = s.db.Close()
+			return nil, fmt.Errorf("bqfake: listen on %s: %w", opts.Addr, err)
+		}
+		_ = s.hs.Listener.Close()
+		s.hs.Listener = l
+	}
+	s.hs.Start()
 	return s, nil
 }
 

@@ -127,6 +127,9 @@ type Runner struct {
 
 	// hook, when set by tests, is called at each step; an error simulates a crash.
 	hook func(step string) error
+	// commits counts lag commits in flight, so that a --once run can let the last one
+	// finish before it closes the client.
+	commits sync.WaitGroup
 }
 
 // Steps at which tests may simulate a crash through Runner.hook.
@@ -219,6 +222,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	)
 	for {
 		if r.cfg.Once && b.empty() && r.caughtUp(ends, &started) {
+			r.commits.Wait()
 			log.Info("caught up with the end offsets seen at start")
 			return nil
 		}
@@ -266,7 +270,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			cl.PauseFetchTopics(r.topicList()...)
 			paused = true
 		}
-		if !b.empty() && (b.count() >= r.cfg.BatchMaxRecords || b.bytes >= r.cfg.BatchMaxBytes || time.Since(b.began) >= r.cfg.BatchMaxWait) {
+		// With Once, a batch that reaches the end offsets is the last one: write it now
+		// rather than wait out BatchMaxWait (a minute for BigQuery).
+		last := r.cfg.Once && !b.empty() && r.batchReachesEnds(b, ends)
+		if !b.empty() && (last || b.count() >= r.cfg.BatchMaxRecords || b.bytes >= r.cfg.BatchMaxBytes || time.Since(b.began) >= r.cfg.BatchMaxWait) {
 			if err := r.flush(ctx, cl, b); err != nil {
 				return err
 			}
@@ -372,6 +379,25 @@ func (r *Runner) noteEnds(fs kgo.Fetches) {
 	}
 }
 
+// batchReachesEnds reports whether every assigned partition, counting the pending
+// batch, has reached ends.
+func (r *Runner) batchReachesEnds(b *batcher, ends map[TopicPartition]int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pos) == 0 {
+		return false
+	}
+	for tp, p := range r.pos {
+		if rg, ok := b.ranges[tp]; ok {
+			p = rg.Next
+		}
+		if end := ends[tp]; end > 0 && p < end {
+			return false
+		}
+	}
+	return true
+}
+
 // caughtUp reports whether every assigned partition reached ends.
 func (r *Runner) caughtUp(ends map[TopicPartition]int64, started *bool) bool {
 	r.mu.Lock()
@@ -439,7 +465,9 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
 		}
 		commit[rg.Topic][rg.Partition] = kgo.EpochOffset{Epoch: -1, Offset: rg.Next}
 	}
+	r.commits.Add(1)
 	cl.CommitOffsets(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		defer r.commits.Done()
 		if err != nil {
 			r.cfg.Logger.Debug("lag offset commit failed", "err", err)
 		}

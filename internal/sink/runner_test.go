@@ -300,3 +300,19 @@ func TestReplayRebuildsIdenticalTables(t *testing.T) {
 		}
 	}
 }
+
+// TestOnceWritesLastBatchWithoutWaiting: with Once, the batch that reaches the end
+// offsets is written at once, not after BatchMaxWait (here far longer than the test's
+// deadline), and the run returns before that deadline with everything written.
+func TestOnceWritesLastBatchWithoutWaiting(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := w.runner("once", m, func(c *sink.Config) { c.BatchMaxWait = time.Hour; c.BatchMaxRecords = 1 << 20 }).Run(ctx)
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("Run = %v, context %v: the last batch waited for BatchMaxWait", err, ctx.Err())
+	}
+	w.checkTruth(m)
+}
