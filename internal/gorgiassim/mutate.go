@@ -286,6 +286,11 @@ const (
 	evScoreSurvey
 )
 
+// SurveyResponseWindow is how long after its creation a survey can still be sent
+// or scored by Advance: customers answer within days, as on the real service. It
+// is shorter than the producer's default 7-day lookback.
+const SurveyResponseWindow = 4 * 24 * time.Hour
+
 // Advance moves the sim clock forward by d (negative counts as 0) and
 // applies one deterministic batch of changes at times spread over
 // (old now, new now], in time order:
@@ -305,11 +310,6 @@ const (
 // than anything stamped before, so clients never see a change appear
 // behind a value they already read. The returned Changes lists the ids of
 // every created or modified object.
-// SurveyResponseWindow is how long after its creation a survey can still be sent
-// or scored by Advance: customers answer within days, as on the real service. It
-// is shorter than the producer's default 7-day lookback.
-const SurveyResponseWindow = 4 * 24 * time.Hour
-
 func (s *Sim) Advance(d time.Duration) Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
