@@ -25,6 +25,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -40,8 +41,20 @@ import (
 const DefaultSchema = "gorgias"
 
 // DefaultCheckpointThreshold is the WAL size that triggers a checkpoint when
-// Config.CheckpointThreshold is empty.
+// Config.CheckpointThreshold and Config.MemoryLimit are empty.
 const DefaultCheckpointThreshold = "512MB"
+
+// DefaultCappedCheckpointThreshold is the WAL size that triggers a checkpoint when
+// Config.CheckpointThreshold is empty and Config.MemoryLimit is set.
+const DefaultCappedCheckpointThreshold = "32MB"
+
+// DefaultBlockSize is the block size, in bytes, of the DuckDB files the sink creates
+// when Config.BlockSize is 0 (DuckDB's own default is 256 KiB).
+const DefaultBlockSize = 64 << 10
+
+// DefaultRowGroupSize is the number of rows per row group the sink writes when
+// Config.RowGroupSize is 0 (DuckDB's own default is 122,880).
+const DefaultRowGroupSize = 16384
 
 // offsetsTable is the table holding the next offset of every topic partition.
 const offsetsTable = "_kafka_offsets"
@@ -57,14 +70,54 @@ type Config struct {
 	// Threads is DuckDB's thread count (0 = DuckDB default: one per core).
 	Threads int
 	// MemoryLimit is DuckDB's memory limit, e.g. "512MB" ("" = DuckDB default: 80% of
-	// RAM). Data beyond it spills to a temporary directory next to the file.
+	// RAM). Data beyond it spills to a temporary directory next to the file. Setting
+	// it also makes the sink favour a small process over speed (see
+	// CheckpointThreshold and RetainFreedMemory). The process's resident memory is
+	// this plus DuckDB's unaccounted allocations, Go's heap and about 60 MB of
+	// resident code: the consumer's 1M-record replay peaked at about 230 MiB with
+	// 64MB here (see BlockSize for how low it can go).
 	MemoryLimit string
 	// CheckpointThreshold is the WAL size that makes DuckDB checkpoint (compress and
-	// write the new rows into the file), default DefaultCheckpointThreshold. DuckDB's
-	// own default (16MB) checkpoints every batch or two, and each checkpoint rewrites
-	// the table's last, partly filled row group: it made the sink 2-3 times slower.
-	// The WAL is replayed on the next Open after a crash.
+	// write the new rows into the file): default DefaultCheckpointThreshold (512MB),
+	// or DefaultCappedCheckpointThreshold (32MB) when MemoryLimit is set. Rows not yet
+	// checkpointed are held uncompressed in DuckDB's memory, and under a small
+	// MemoryLimit they spill to temporary files, one file per block for blocks other
+	// than 256 KiB: a replay under 64MB with a 512MB threshold ran at half the speed.
+	// Each checkpoint also rewrites every table's last, partly filled row group, so a
+	// small threshold wants a small RowGroupSize: with DuckDB's 122,880-row groups a
+	// 16MB threshold made the sink 2-3 times slower, with 16,384-row groups 32MB costs
+	// the append-only replay nothing measurable (the upsert benchmark, half updates,
+	// loses about a third). The WAL is replayed on the next Open after a crash.
 	CheckpointThreshold string
+	// BlockSize is the block size in bytes of a file the sink creates (0:
+	// DefaultBlockSize): a power of two from 16 KiB to 256 KiB. A file that exists
+	// keeps the block size it was created with. DuckDB keeps the unfilled last block
+	// of every column of the rows not yet in a full row group in memory, and pins one
+	// block per column while it commits or checkpoints, so the memory a table needs
+	// grows with its physical column count (every STRUCT field and LIST, and each
+	// column's validity, count: ticket_messages has about 160) times the block size.
+	// With 256 KiB blocks a 1M-record replay failed with "failed to pin block" at
+	// memory limits of 64 and 80 MB; with 64 KiB blocks it runs at 64 MB. Readers of
+	// the file need a DuckDB that supports block sizes other than 256 KiB (the
+	// DuckDB 1.5 this module uses does).
+	BlockSize int
+	// RowGroupSize is the number of rows per row group DuckDB writes (0:
+	// DefaultRowGroupSize), a multiple of 2048. Rows of a table's last, unfilled row
+	// group stay uncompressed in memory (spilling to the temporary directory beyond
+	// MemoryLimit) until it fills, and each checkpoint rewrites it. With DuckDB's
+	// default of 122,880 rows that is hundreds of MB of wide rows; 16,384 keeps it
+	// small. Row groups written earlier with another size stay as they are.
+	RowGroupSize int
+	// RetainFreedMemory, when MemoryLimit is set, keeps memory DuckDB frees in its
+	// allocator's cache (jemalloc's default decay of about a second, what DuckDB does
+	// without MemoryLimit) instead of returning it to the operating system at once.
+	// Returning it costs CPU (page faults on reuse: about a tenth more in the
+	// consumer's replay benchmark, a third in the upsert benchmark) and lowered the
+	// replay's resident memory by 50-70 MB. The setting is process-wide and applied by
+	// the first Open of the process that has a MemoryLimit; it does nothing when
+	// DUCKDB_JE_MALLOC_CONF is set (that setting wins) or where DuckDB does not use its
+	// bundled jemalloc (builds other than Linux).
+	RetainFreedMemory bool
 	// Logger receives debug lines per batch and info lines on schema changes
 	// (default slog.Default()).
 	Logger *slog.Logger
@@ -105,10 +158,15 @@ var (
 	openFiles = map[string]bool{}
 )
 
-// Open opens (creating it and its directory if needed) the DuckDB file at cfg.Path, applies Threads and
-// MemoryLimit, and creates the schema and the offsets table. If the file is open in
-// another sink of this process or in another process, it fails with an error wrapping
-// sink.ErrLocked that names the file.
+// Open opens (creating it and its directory if needed) the DuckDB file at cfg.Path,
+// applies the settings of cfg, and creates the schema and the offsets table. If the
+// file is open in another sink of this process or in another process, it fails with an
+// error wrapping sink.ErrLocked that names the file.
+//
+// A file is attached to an in-memory DuckDB instance rather than opened as its main
+// database, because the row group size is an option of ATTACH only. The file's
+// catalog is named after the file as before (gorgias.duckdb: "gorgias") and is every
+// connection's default; temporary files go to <file>.tmp as DuckDB's default would.
 func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("duckdb sink: empty file path")
@@ -124,9 +182,24 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	if cfg.CheckpointThreshold == "" {
 		cfg.CheckpointThreshold = DefaultCheckpointThreshold
+		if cfg.MemoryLimit != "" {
+			cfg.CheckpointThreshold = DefaultCappedCheckpointThreshold
+		}
 	}
 	if cfg.Threads < 0 {
 		return nil, fmt.Errorf("duckdb sink: threads must be >= 0, got %d", cfg.Threads)
+	}
+	if cfg.BlockSize == 0 {
+		cfg.BlockSize = DefaultBlockSize
+	}
+	if cfg.BlockSize < 16<<10 || cfg.BlockSize > 256<<10 || cfg.BlockSize&(cfg.BlockSize-1) != 0 {
+		return nil, fmt.Errorf("duckdb sink: block size must be a power of two from 16384 to 262144, got %d", cfg.BlockSize)
+	}
+	if cfg.RowGroupSize == 0 {
+		cfg.RowGroupSize = DefaultRowGroupSize
+	}
+	if cfg.RowGroupSize < 0 || cfg.RowGroupSize%2048 != 0 {
+		return nil, fmt.Errorf("duckdb sink: row group size must be a positive multiple of 2048, got %d", cfg.RowGroupSize)
 	}
 	if cfg.Path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
@@ -164,7 +237,21 @@ func (s *Sink) open(ctx context.Context) error {
 		settings = append(settings, "SET memory_limit = "+quoteString(s.cfg.MemoryLimit))
 	}
 	settings = append(settings, "SET checkpoint_threshold = "+quoteString(s.cfg.CheckpointThreshold))
-	connector, err := duckdb.NewConnector(s.cfg.Path, func(ex driver.ExecerContext) error {
+	dsn := s.cfg.Path
+	if s.cfg.Path != ":memory:" {
+		// Every connection runs these; only the first one attaches.
+		opts := fmt.Sprintf("ROW_GROUP_SIZE %d", s.cfg.RowGroupSize)
+		if st, err := os.Stat(s.cfg.Path); errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
+			opts += fmt.Sprintf(", BLOCK_SIZE %d", s.cfg.BlockSize) // refused for an existing file of another size
+		}
+		alias := quoteIdent(attachName(s.cfg.Path))
+		settings = append(settings,
+			"SET temp_directory = "+quoteString(s.cfg.Path+".tmp"),
+			fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (%s)", quoteString(s.cfg.Path), alias, opts),
+			"USE "+alias)
+		dsn = ""
+	}
+	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
 		for _, q := range settings {
 			if _, err := ex.ExecContext(context.Background(), q, nil); err != nil {
 				return fmt.Errorf("%s: %w", q, err)
@@ -181,7 +268,18 @@ func (s *Sink) open(ctx context.Context) error {
 	}
 	s.db = sql.OpenDB(connector)
 	if err := s.ensureConn(ctx); err != nil {
+		if isLockError(err) {
+			return fmt.Errorf("open DuckDB file %s: %w: another process has it open (stop it or use another file): %w",
+				s.cfg.Path, sink.ErrLocked, err)
+		}
 		return err
+	}
+	if s.cfg.MemoryLimit != "" && !s.cfg.RetainFreedMemory && os.Getenv("DUCKDB_JE_MALLOC_CONF") == "" {
+		decayOnce.Do(func() {
+			if err := setAllocatorDecay(0); err != nil && !errors.Is(err, errNoJemalloc) {
+				s.log.Warn("could not make DuckDB's allocator return freed memory at once", "err", err)
+			}
+		})
 	}
 	// Qualify every name with the database (catalog) too: a file named after the schema
 	// (gorgias.duckdb with schema gorgias, the default) makes "gorgias.x" ambiguous.
@@ -200,6 +298,24 @@ func (s *Sink) open(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// decayOnce applies the allocator setting of Config.RetainFreedMemory once per process.
+var decayOnce sync.Once
+
+// errNoJemalloc: DuckDB does not use its bundled jemalloc in this build.
+var errNoJemalloc = errors.New("DuckDB's jemalloc is not available in this build")
+
+// attachName is the catalog name DuckDB gives a database file: its base name up to the
+// first dot ("gorgias" for dir/gorgias.duckdb), or "db" if that is empty or one of
+// DuckDB's own catalog names.
+func attachName(path string) string {
+	name, _, _ := strings.Cut(filepath.Base(path), ".")
+	switch strings.ToLower(name) {
+	case "", "memory", "system", "temp", "main":
+		return "db"
+	}
+	return name
 }
 
 // isLockError reports whether err is DuckDB's "file is locked by another process".

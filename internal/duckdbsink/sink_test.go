@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -460,6 +461,9 @@ func TestOpenErrors(t *testing.T) {
 		{Path: t.TempDir() + "/y.duckdb", MemoryLimit: "lots"},
 		{Path: t.TempDir()}, // a directory
 		{Path: "x?.duckdb"},
+		{Path: t.TempDir() + "/b.duckdb", BlockSize: 100_000},
+		{Path: t.TempDir() + "/b.duckdb", BlockSize: 512 << 10},
+		{Path: t.TempDir() + "/r.duckdb", RowGroupSize: 1000},
 	} {
 		t.Run(fmt.Sprintf("%+v", cfg), func(t *testing.T) {
 			s, err := Open(ctx, cfg)
@@ -476,4 +480,55 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+}
+
+// A new file gets the sink's block size and row group size; a file created by DuckDB
+// with its own defaults keeps its block size and opens, under the same catalog name.
+func TestFileLayout(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	layout := func(s *Sink) (catalog string, blockSize, maxRows int64) {
+		t.Helper()
+		db := s.DB()
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TABLE scratch AS SELECT range AS i FROM range(40000)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "SELECT current_database()").Scan(&catalog); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()").Scan(&blockSize); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "SELECT max(count) FROM pragma_storage_info('scratch')").Scan(&maxRows); err != nil {
+			t.Fatal(err)
+		}
+		return catalog, blockSize, maxRows
+	}
+
+	s, err := Open(ctx, Config{Path: filepath.Join(dir, "fresh.duckdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, bs, rows := layout(s); c != "fresh" || bs != DefaultBlockSize || rows != DefaultRowGroupSize {
+		t.Errorf("new file: catalog %q, block size %d, row group %d; want fresh, %d, %d", c, bs, rows, DefaultBlockSize, DefaultRowGroupSize)
+	}
+	s.Close()
+
+	old := filepath.Join(dir, "old.duckdb")
+	db, err := sql.Open("duckdb", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (i INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = Open(ctx, Config{Path: old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, bs, rows := layout(s); c != "old" || bs != 256<<10 || rows != DefaultRowGroupSize {
+		t.Errorf("existing file: catalog %q, block size %d, row group %d; want old, %d, %d", c, bs, rows, 256<<10, DefaultRowGroupSize)
+	}
 }
