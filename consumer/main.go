@@ -63,7 +63,7 @@ func run(args []string) int {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keep Go's heap near the configured budget (decoded rows take about twice their
 		// encoded size); the rest of the process is the destination's (DuckDB's) memory.
-		debug.SetMemoryLimit(2*int64(cfg.MemoryBudget) + 64<<20)
+		debug.SetMemoryLimit(2 * int64(cfg.MemoryBudget))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

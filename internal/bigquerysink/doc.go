@@ -64,8 +64,8 @@
 // modified once, and DML does not count. With sink.batch_max_wait "auto" (one minute
 // for BigQuery) an idle-to-moderate stream makes at most 1,440 batches a day: at most
 // 4 loads and one query per batch, 7,200 jobs a day, against about 100,000 load jobs
-// per project per day. A backfill closes batches on sink.batch_max_records (10,000)
-// instead, so a million records make about 100 batches. Mutating DML on one table runs
+// per project per day. A backfill closes batches on sink.batch_max_records (5,000)
+// instead, so a million records make about 200 batches. Mutating DML on one table runs
 // 2 at a time with 20 queued; a sink commits serially, so one consumer uses one slot.
 //
 // # Retries

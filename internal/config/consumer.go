@@ -81,13 +81,13 @@ func ConsumerKeys() []Key {
 		{Name: "sink.group", Default: "", Help: "Kafka consumer group, for lag monitoring only (default <prefix>sink-<name>)"},
 		{Name: "sink.entities", Default: "all", Alias: "entities", Help: "entities to consume, comma-separated, or all"},
 		{Name: "sink.once", Default: false, Alias: "once", Help: "consume until caught up with the end offsets seen at start, then exit"},
-		{Name: "sink.batch_max_records", Default: 10000, Help: "a batch closes at this many records"},
+		{Name: "sink.batch_max_records", Default: 5000, Help: "a batch closes at this many records"},
 		{Name: "sink.batch_max_bytes", Default: 16 << 20, Help: "a batch closes at this many bytes of record values"},
 		{Name: "sink.batch_max_wait", Default: "auto", Help: "a non-empty batch closes this long after its first record; auto: 5s for DuckDB, 1m for BigQuery (job quotas)"},
-		{Name: "sink.memory_budget", Default: 64 << 20, Help: "bytes of fetched records held at most; partitions pause beyond half of it"},
-		{Name: "duckdb.threads", Default: 0, Help: "DuckDB threads (0: DuckDB's default)"},
-		{Name: "duckdb.memory_limit", Default: "192MB", Help: "DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"},
-		{Name: "duckdb.checkpoint_threshold", Default: "512MB", Help: "WAL size that triggers a DuckDB checkpoint"},
+		{Name: "sink.memory_budget", Default: 32 << 20, Help: "bytes of fetched records held at most; partitions pause beyond half of it"},
+		{Name: "duckdb.threads", Default: 1, Help: "DuckDB threads (0: one per core); 1 keeps memory lowest and is the cheapest in CPU"},
+		{Name: "duckdb.memory_limit", Default: "64MB", Help: "DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"},
+		{Name: "duckdb.checkpoint_threshold", Default: "32MB", Help: "WAL size that triggers a DuckDB checkpoint"},
 	}
 	keys = append(keys, KafkaKeys("gorgias-kafka-consumer")...)
 	keys = append(keys, ObserveKeys(":9465")...)
