@@ -30,6 +30,10 @@ type World struct {
 	Prefix string
 	// Reg decodes the topics; tests may register evolved schemas in it.
 	Reg *avrocodec.Registry
+	// Brokers are the broker's listen addresses (host:port), for child processes.
+	Brokers []string
+	// Cluster is the broker, for tests that inject faults or restart it.
+	Cluster *kfake.Cluster
 }
 
 var unsafeTopic = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
@@ -42,10 +46,11 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// NewWorld starts a one-broker kfake cluster (closed with the test) and a simulator.
-func NewWorld(t testing.TB, simCfg gorgiassim.Config) *World {
+// NewWorld starts a one-broker kfake cluster (closed with the test; opts are added, e.g.
+// kfake.DataDir) and a simulator.
+func NewWorld(t testing.TB, simCfg gorgiassim.Config, opts ...kfake.Opt) *World {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +71,10 @@ func NewWorld(t testing.TB, simCfg gorgiassim.Config) *World {
 			kgo.RetryBackoffFn(func(int) time.Duration { return 20 * time.Millisecond }),
 			kgo.FetchMaxWait(100 * time.Millisecond),
 		},
-		Prefix: unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
-		Reg:    reg,
+		Prefix:  unsafeTopic.ReplaceAllString(t.Name(), "_") + ".",
+		Reg:     reg,
+		Brokers: c.ListenAddrs(),
+		Cluster: c,
 	}
 }
 
