@@ -33,7 +33,8 @@ type Config struct {
 	TopicPrefix string
 	// Endpoint, when set, points the client at a fake or an emulator
 	// (option.WithEndpoint + option.WithoutAuthentication), e.g.
-	// http://127.0.0.1:9050/bigquery/v2/.
+	// http://127.0.0.1:9050/bigquery/v2/; a bare base URL such as http://127.0.0.1:9050
+	// gets "/bigquery/v2/" (see EndpointURL).
 	Endpoint string
 	// ClientOptions are added to the client's options (tests).
 	ClientOptions []option.ClientOption
@@ -125,8 +126,12 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	case cfg.Endpoint != "":
 		// A fake or an emulator: no authentication, and a transport of our own so that
 		// Close can release its connections.
+		endpoint, err := EndpointURL(cfg.Endpoint)
+		if err != nil {
+			return nil, err
+		}
 		transport = http.DefaultTransport.(*http.Transport).Clone()
-		opts = append(opts, option.WithEndpoint(cfg.Endpoint), option.WithHTTPClient(&http.Client{Transport: transport}))
+		opts = append(opts, option.WithEndpoint(endpoint), option.WithHTTPClient(&http.Client{Transport: transport}))
 	case cfg.Dest.CredentialsPath != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.Dest.CredentialsPath))
 	}

@@ -48,3 +48,20 @@ func ParseURI(uri string) (Destination, error) {
 	}
 	return d, nil
 }
+
+// EndpointURL completes a BigQuery API endpoint override. A bare base URL, as emulators
+// document theirs (http://127.0.0.1:9050), gets the REST API's path "/bigquery/v2/";
+// any other path gets a trailing slash, which the Go client needs to join paths.
+func EndpointURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w: endpoint %q is not an http:// or https:// URL", ErrBadURI, raw)
+	}
+	switch {
+	case u.Path == "" || u.Path == "/":
+		u.Path = "/bigquery/v2/"
+	case u.Path[len(u.Path)-1] != '/':
+		u.Path += "/"
+	}
+	return u.String(), nil
+}

@@ -25,7 +25,7 @@ const (
 // BigQueryKeys declares the keys of the BigQuery sink.
 func BigQueryKeys() []Key {
 	return []Key{
-		{Name: "bigquery.endpoint", Default: "", Help: "BigQuery API endpoint override for a fake or an emulator, e.g. http://127.0.0.1:9050/bigquery/v2/ (no authentication); empty: the real BigQuery"},
+		{Name: "bigquery.endpoint", Default: "", Help: "BigQuery API endpoint override for a fake or an emulator, e.g. http://127.0.0.1:9050 (a URL without a path gets /bigquery/v2/; no authentication); empty: the real BigQuery"},
 		{Name: "bigquery.staging_expiration", Default: "24h", Help: "expiration of per-batch staging tables left behind by a crash"},
 		{Name: "bigquery.max_attempts", Default: 10, Help: "tries of one BigQuery request or job before the sink gives up"},
 	}
