@@ -107,7 +107,8 @@ func run(args []string) int {
 	rcfg := sink.Config{
 		Name: cfg.Name, Group: cfg.Group, TopicPrefix: cfg.Kafka.TopicPrefix, Entities: cfg.Entities,
 		BatchMaxRecords: cfg.BatchMaxRecords, BatchMaxBytes: cfg.BatchMaxBytes, BatchMaxWait: cfg.BatchMaxWait,
-		MemoryBudget: cfg.MemoryBudget, Once: cfg.Once, Logger: log, Metrics: obs, Hooks: obs.KafkaHooks(),
+		MemoryBudget: cfg.MemoryBudget, Once: cfg.Once, OnceStallTimeout: cfg.OnceStallTimeout, InstanceID: cfg.InstanceID,
+		Logger: log, Metrics: obs, Hooks: obs.KafkaHooks(),
 	}
 	log.Info("consumer starting", "command", cmd, "config", cfg.String())
 	if cmd == "replay" {
@@ -115,12 +116,25 @@ func run(args []string) int {
 	} else {
 		err = sink.NewRunner(rcfg, dest, reg, kopts).Run(ctx)
 	}
-	if err != nil && !(ctx.Err() != nil && errors.Is(err, context.Canceled)) {
-		obs.Health.SetNotReady(config.OneLine(err))
-		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
-		return 1
+	return exitCode(err, obs)
+}
+
+// Exit codes: 0 done (or a continuous run stopped by SIGTERM/SIGINT), 1 failure, 2 bad
+// configuration, 3 incomplete (--once or replay interrupted or stalled with partitions
+// behind).
+const exitIncomplete = 3
+
+// exitCode reports err on stderr in one line and returns the process's exit code.
+func exitCode(err error, obs *metrics.Sink) int {
+	if err == nil {
+		return 0
 	}
-	return 0
+	obs.Health.SetNotReady(config.OneLine(err))
+	fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+	if errors.Is(err, sink.ErrIncomplete) {
+		return exitIncomplete
+	}
+	return 1
 }
 
 // openSink opens the destination named by the configuration's URI scheme.

@@ -27,6 +27,9 @@ type Consumer struct {
 	// Name names the sink (consumer group suffix, dead-letter header); default the scheme.
 	Name  string
 	Group string
+	// InstanceID is the static group membership id of a continuous consumer (empty:
+	// dynamic membership).
+	InstanceID string
 	// Entities to consume.
 	Entities        []catalog.Entity
 	BatchMaxRecords int
@@ -34,6 +37,9 @@ type Consumer struct {
 	BatchMaxWait    time.Duration
 	MemoryBudget    int
 	Once            bool
+	// OnceStallTimeout bounds --once and replay: they give up when nothing was stored
+	// for this long.
+	OnceStallTimeout time.Duration
 	// DuckDBThreads and DuckDBMemoryLimit tune DuckDB (0 / "": DuckDB's defaults).
 	DuckDBThreads     int
 	DuckDBMemoryLimit string
@@ -80,7 +86,9 @@ func ConsumerKeys() []Key {
 		{Name: "sink.name", Default: "", Help: "sink name (consumer group <prefix>sink-<name>); default the destination scheme"},
 		{Name: "sink.group", Default: "", Help: "Kafka consumer group, for lag monitoring only (default <prefix>sink-<name>)"},
 		{Name: "sink.entities", Default: "all", Alias: "entities", Help: "entities to consume, comma-separated, or all"},
-		{Name: "sink.once", Default: false, Alias: "once", Help: "consume until caught up with the end offsets seen at start, then exit"},
+		{Name: "sink.instance_id", Default: "", Help: "static consumer-group membership id (group.instance.id) of a continuous consumer: a restart with the same id resumes at once; each running instance of one sink needs its own; default the sink name; none: dynamic membership"},
+		{Name: "sink.once", Default: false, Alias: "once", Help: "consume every partition until its stored offset reaches the end offset seen at start, then exit 0 (3 if interrupted or stalled)"},
+		{Name: "sink.once_stall_timeout", Default: "5m", Help: "with --once or replay: give up (exit 3, naming the partitions behind) when nothing was stored for this long"},
 		{Name: "sink.batch_max_records", Default: 5000, Help: "a batch closes at this many records"},
 		{Name: "sink.batch_max_bytes", Default: 16 << 20, Help: "a batch closes at this many bytes of record values"},
 		{Name: "sink.batch_max_wait", Default: "auto", Help: "a non-empty batch closes this long after its first record; auto: 5s for DuckDB, 1m for BigQuery (job quotas)"},
@@ -121,12 +129,14 @@ func LoadConsumer(l *Loader, file string, fs *pflag.FlagSet) (Consumer, error) {
 		c.Name = c.DestScheme
 	}
 	c.Group = l.String("sink.group")
+	c.InstanceID = instanceID(l, c.Name)
 	if ents, err := catalog.Parse(strings.Join(l.Strings("sink.entities"), ",")); err != nil {
 		l.Problem("sink.entities", err.Error())
 	} else {
 		c.Entities = ents
 	}
 	c.Once = l.Bool("sink.once")
+	c.OnceStallTimeout = l.Duration("sink.once_stall_timeout", time.Second)
 	c.BatchMaxRecords = int(l.Int("sink.batch_max_records", 1, 10_000_000))
 	c.BatchMaxBytes = int(l.Int("sink.batch_max_bytes", 1<<10, 1<<34))
 	c.BatchMaxWait = batchMaxWait(l, c.DestScheme)
@@ -136,4 +146,19 @@ func LoadConsumer(l *Loader, file string, fs *pflag.FlagSet) (Consumer, error) {
 	c.DuckDBCheckpointThreshold = l.String("duckdb.checkpoint_threshold")
 	c.BigQuery = loadBigQuery(l)
 	return c, l.Err()
+}
+
+// instanceID reads sink.instance_id: empty means the sink name, "none" dynamic
+// membership (returned as ""). Kafka accepts at most 249 characters of [a-zA-Z0-9._-].
+func instanceID(l *Loader, name string) string {
+	id := strings.TrimSpace(l.String("sink.instance_id"))
+	switch {
+	case id == "":
+		return name
+	case strings.EqualFold(id, "none"):
+		return ""
+	case len(id) > 249 || strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "":
+		l.Problem("sink.instance_id", "must be at most 249 characters of letters, digits, '.', '_' and '-'")
+	}
+	return id
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +25,12 @@ type Config struct {
 	// Group is the Kafka consumer group (default "<prefix>sink-<name>"). Its committed
 	// offsets only serve lag monitoring: the sink's stored offsets are the truth.
 	Group string
+	// InstanceID makes a continuous runner a static member of the group (Kafka's
+	// group.instance.id): a runner restarted with the same id gets its partitions back at
+	// once instead of waiting for the dead member's session to time out. Each running
+	// instance of one sink needs its own id; a second runner with the same id fences the
+	// first. Empty means dynamic membership.
+	InstanceID string
 	// TopicPrefix of the entity topics (default "gorgias.").
 	TopicPrefix string
 	// Entities to consume (default all).
@@ -40,14 +45,20 @@ type Config struct {
 	// client together (default 128 MiB): fetch sizes are derived from it, and every
 	// partition is paused while a batch holds more than half of it.
 	MemoryBudget int
-	// Once makes Run return once every assigned partition has reached the end offsets
-	// seen at start (last stable offsets).
+	// Once makes Run return nil only once every partition of every subscribed topic has
+	// its stored offset at the end offset (last stable offset) listed at start. Such a
+	// run does not join the consumer group: it assigns itself every partition directly
+	// (the destination's offset check fences any concurrent writer), so partitions that
+	// a dead group member still holds cannot hold it up.
 	Once bool
+	// OnceStallTimeout bounds a Once run: when no partition's stored offset advanced for
+	// this long while some are behind, Run returns ErrIncomplete (default 5 minutes).
+	OnceStallTimeout time.Duration
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Metrics, if set, is told about every batch and dead letter.
 	Metrics Observer
-	// Hooks are added to the group consumer's Kafka client only (e.g. kprom metrics, which
+	// Hooks are added to the consumer's Kafka client only (e.g. kprom metrics, which
 	// serve one client each).
 	Hooks []kgo.Hook
 }
@@ -56,8 +67,9 @@ type Config struct {
 type Observer interface {
 	BatchWritten(rowsPerTable map[string]int, ranges []Range, d time.Duration)
 	DeadLettered(topic string, reason string)
-	// Joined is called on every assignment of the consumer group (the sink is prepared
-	// by then), with the partitions newly assigned, possibly none.
+	// Joined is called on every assignment of the consumer group, or once with every
+	// partition a Once run reads (the sink is prepared by then), with the partitions
+	// newly assigned, possibly none.
 	Joined(assigned []TopicPartition)
 	// Released is called with the partitions revoked from or lost by this runner.
 	Released(partitions []TopicPartition)
@@ -91,23 +103,14 @@ func (c Config) withDefaults() Config {
 	if c.MemoryBudget <= 0 {
 		c.MemoryBudget = 128 << 20
 	}
+	if c.OnceStallTimeout <= 0 {
+		c.OnceStallTimeout = 5 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
 }
-
-// DLQTopic is the dead-letter topic of a topic prefix.
-func DLQTopic(prefix string) string { return prefix + "_dlq" }
-
-// Dead-letter record headers. The value and key are the original record's.
-const (
-	HeaderReason    = "dlq.reason"
-	HeaderTopic     = "dlq.topic"
-	HeaderPartition = "dlq.partition"
-	HeaderOffset    = "dlq.offset"
-	HeaderSink      = "dlq.sink"
-)
 
 // Runner consumes the entity topics into one Sink. Create it with NewRunner; call Run
 // once.
@@ -117,9 +120,10 @@ type Runner struct {
 	reg    *avrocodec.Registry
 	kopts  []kgo.Opt
 	topics map[string]catalog.Entity
+	policy batchPolicy
 
-	// mu guards pos and serialises the sink between the poll loop and the group's
-	// offset adjustment.
+	// mu guards pos and ends and serialises the sink between the poll loop and the
+	// group's offset adjustment.
 	mu  sync.Mutex
 	pos map[TopicPartition]int64 // expected First of the next range; NoOffset if none stored
 	// ends holds the end offset of each partition seen in the latest fetch (for Lag).
@@ -127,8 +131,8 @@ type Runner struct {
 
 	// hook, when set by tests, is called at each step; an error simulates a crash.
 	hook func(step string) error
-	// commits counts lag commits in flight, so that a --once run can let the last one
-	// finish before it closes the client.
+	// commits counts lag commits in flight, so that a run can let the last one finish
+	// before it closes the client.
 	commits sync.WaitGroup
 }
 
@@ -142,7 +146,9 @@ const (
 // tuning); the runner adds its consumer settings.
 func NewRunner(cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt) *Runner {
 	cfg = cfg.withDefaults()
-	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{}, pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{}}
+	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{},
+		pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{},
+		policy: batchPolicy{MaxRecords: cfg.BatchMaxRecords, MaxBytes: cfg.BatchMaxBytes, MaxWait: cfg.BatchMaxWait}}
 	for _, e := range cfg.Entities {
 		r.topics[e.Topic(cfg.TopicPrefix)] = e
 	}
@@ -164,13 +170,24 @@ func (r *Runner) topicList() []string {
 	return out
 }
 
-// Run prepares the sink, joins the group and writes batches until ctx is cancelled (or,
-// with Once, until caught up). On cancellation the pending batch is written or dropped
-// whole, never in part, and Run returns nil. It does not close the sink.
+// position is the stored next offset the runner expects for tp, and whether it reads tp.
+func (r *Runner) position(tp TopicPartition) (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.pos[tp]
+	return p, ok
+}
+
+// Run prepares the sink and writes batches until ctx is cancelled or, with Once, until
+// every partition reached the end offsets listed at start.
+//
+// A continuous run joins the consumer group; on cancellation it writes the pending
+// batch whole (or nothing of it), leaves the group at once and returns nil. A Once run
+// returns nil only when every partition reached its end; when it is cancelled or
+// stalls first it returns an error wrapping ErrIncomplete. It does not close the sink.
 func (r *Runner) Run(ctx context.Context) error {
-	log := r.cfg.Logger.With("sink", r.cfg.Name)
 	if err := r.sink.Prepare(ctx, r.cfg.Entities, r.reg.Schemas("")); err != nil {
-		return fmt.Errorf("prepare %s sink: %w", r.cfg.Name, err)
+		return r.stopErr(ctx, fmt.Errorf("prepare %s sink: %w", r.cfg.Name, err))
 	}
 	adm, err := kadm.NewOptClient(r.kopts...)
 	if err != nil {
@@ -180,119 +197,135 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := ensureDLQ(ctx, adm, DLQTopic(r.cfg.TopicPrefix)); err != nil {
 		return r.stopErr(ctx, err)
 	}
-	var ends map[TopicPartition]int64
 	if r.cfg.Once {
-		if ends, err = endOffsets(ctx, adm, r.topicList()); err != nil {
-			return r.stopErr(ctx, err)
-		}
+		return r.runOnce(ctx, adm)
 	}
+	return r.runGroup(ctx, adm)
+}
 
+// stopErr turns an error caused by cancellation into a clean stop: nil for a continuous
+// run, ErrIncomplete for a Once run.
+func (r *Runner) stopErr(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	if r.cfg.Once {
+		return fmt.Errorf("%w (interrupted before reading started)", ErrIncomplete)
+	}
+	return nil
+}
+
+// consumerOpts are the Kafka options every run uses, plus extra.
+func (r *Runner) consumerOpts(extra ...kgo.Opt) []kgo.Opt {
 	// Fetch sizes are compressed bytes; text decompresses to several times its size, and
 	// the client keeps a decompressed fetch until it is polled empty.
 	fetchMax := int32(max(min(r.cfg.MemoryBudget/16, 16<<20), 1<<20))
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, r.kopts...),
-		kgo.ConsumerGroup(r.cfg.Group),
-		kgo.ConsumeTopics(r.topicList()...),
+	opts := append([]kgo.Opt{}, r.kopts...)
+	opts = append(opts,
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
-		kgo.DisableAutoCommit(),
-		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxBytes(fetchMax),
 		kgo.FetchMaxPartitionBytes(max(fetchMax/4, 512<<10)),
 		kgo.MaxConcurrentFetches(1),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.WithHooks(r.cfg.Hooks...),
+	)
+	return append(opts, extra...)
+}
+
+// runOnce reads every partition that is behind, assigned directly, until each reached
+// the end offset listed at start.
+func (r *Runner) runOnce(ctx context.Context, adm *kadm.Client) error {
+	log := r.cfg.Logger.With("sink", r.cfg.Name)
+	g, err := r.loadGoal(ctx)
+	if err != nil {
+		return r.stopErr(ctx, err)
+	}
+	r.mu.Lock()
+	for tp, p := range g {
+		r.pos[tp] = p.Stored
+	}
+	r.mu.Unlock()
+	assign := g.assignments()
+	var tps []TopicPartition
+	for t, ps := range assign {
+		for p := range ps {
+			tps = append(tps, TopicPartition{t, p})
+		}
+	}
+	if r.cfg.Metrics != nil {
+		r.cfg.Metrics.Joined(tps)
+	}
+	if len(tps) == 0 {
+		log.Info("every partition is already at its end offset", "partitions", len(g))
+		return nil
+	}
+	cl, err := kgo.NewClient(r.consumerOpts(kgo.ConsumePartitions(assign))...)
+	if err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+	defer cl.Close()
+	log.Info("sink runner started", "mode", "once", "partitions", len(g), "behind", len(tps))
+	l := &loop{r: r, cl: cl, b: newBatcher(r), goal: g, stall: stallWatch{limit: r.cfg.OnceStallTimeout, last: time.Now()},
+		commitLag: r.adminLagCommit(adm)}
+	return l.run(ctx)
+}
+
+// runGroup consumes as a member of the sink's consumer group until ctx is cancelled,
+// then leaves the group.
+func (r *Runner) runGroup(ctx context.Context, adm *kadm.Client) error {
+	log := r.cfg.Logger.With("sink", r.cfg.Name)
+	opts := r.consumerOpts(
+		kgo.ConsumerGroup(r.cfg.Group),
+		kgo.ConsumeTopics(r.topicList()...),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
 		kgo.AdjustFetchOffsetsFn(r.adjustOffsets),
 		kgo.OnPartitionsRevoked(r.forget),
 		kgo.OnPartitionsLost(r.forget),
 		kgo.OnPartitionsAssigned(r.assigned),
-		kgo.WithHooks(r.cfg.Hooks...),
-	)...)
+	)
+	if r.cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(r.cfg.InstanceID))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
+	log.Info("sink runner started", "mode", "group", "group", r.cfg.Group, "instance_id", r.cfg.InstanceID, "topics", r.topicList())
+	l := &loop{r: r, cl: cl, b: newBatcher(r), commitLag: groupLagCommit}
+	err = l.run(ctx)
+	r.commits.Wait()
 	// With BlockRebalanceOnPoll, Close would wait for AllowRebalance forever after an
 	// error between a poll and its write.
-	defer cl.CloseAllowingRebalance()
-	log.Info("sink runner started", "group", r.cfg.Group, "topics", r.topicList(), "once", r.cfg.Once)
-
-	var (
-		b       = newBatcher(r)
-		paused  bool
-		started bool // at least one assignment seen
-	)
-	for {
-		if r.cfg.Once && b.empty() && r.caughtUp(ends, &started) {
-			r.commits.Wait()
-			log.Info("caught up with the end offsets seen at start")
-			return nil
-		}
-		pollCtx, cancel := ctx, context.CancelFunc(func() {})
-		if b.empty() {
-			if r.cfg.Once {
-				pollCtx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
-			}
-		} else {
-			pollCtx, cancel = context.WithDeadline(ctx, b.began.Add(r.cfg.BatchMaxWait))
-		}
-		fs := cl.PollRecords(pollCtx, r.cfg.BatchMaxRecords-b.count())
-		cancel()
-		if ctx.Err() != nil {
-			// Stop: write what is pending (whole, atomically), then leave.
-			if !b.empty() {
-				wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-				err := r.flush(wctx, cl, b)
-				wcancel()
-				if err != nil {
-					return err
-				}
-			}
-			cl.AllowRebalance()
-			log.Info("sink runner stopping", "reason", context.Cause(ctx))
-			return nil
-		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return
-			}
-			if errors.Is(err, kerr.UnknownTopicOrPartition) {
-				log.Debug("topic not there yet", "topic", t)
-				return
-			}
-			ferr = fmt.Errorf("fetch %s[%d]: %w", t, p, err)
-		})
-		if ferr != nil {
-			return ferr
-		}
-		fs.EachRecord(b.add)
-		r.noteEnds(fs)
-		if b.bytes >= r.cfg.MemoryBudget/2 && !paused {
-			cl.PauseFetchTopics(r.topicList()...)
-			paused = true
-		}
-		// With Once, a batch that reaches the end offsets is the last one: write it now
-		// rather than wait out BatchMaxWait (a minute for BigQuery).
-		last := r.cfg.Once && !b.empty() && r.batchReachesEnds(b, ends)
-		if !b.empty() && (last || b.count() >= r.cfg.BatchMaxRecords || b.bytes >= r.cfg.BatchMaxBytes || time.Since(b.began) >= r.cfg.BatchMaxWait) {
-			if err := r.flush(ctx, cl, b); err != nil {
-				return err
-			}
-			if paused {
-				cl.ResumeFetchTopics(r.topicList()...)
-				paused = false
-			}
-		}
-		if b.empty() {
-			cl.AllowRebalance()
-		}
-	}
-}
-
-func (r *Runner) stopErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return nil
+	cl.CloseAllowingRebalance()
+	if err == nil {
+		r.leave(adm)
 	}
 	return err
+}
+
+// leave takes a stopped static member out of the group, so that the other members get
+// its partitions now rather than after its session times out. (A dynamic member left
+// when its client closed; a static one does not leave on its own, so that a restart
+// takes its partitions back without a rebalance.) Runs that fail do not leave: the
+// restarted instance takes over at once.
+func (r *Runner) leave(adm *kadm.Client) {
+	if r.cfg.InstanceID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := adm.LeaveGroup(ctx, kadm.LeaveGroup(r.cfg.Group).InstanceIDs(r.cfg.InstanceID).Reason("sink stopping"))
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		r.cfg.Logger.Warn("could not leave the consumer group; its partitions wait for the session timeout",
+			"group", r.cfg.Group, "instance_id", r.cfg.InstanceID, "err", err)
+		return
+	}
+	r.cfg.Logger.Info("left the consumer group", "group", r.cfg.Group, "instance_id", r.cfg.InstanceID)
 }
 
 // adjustOffsets seeks every assigned partition to the sink's stored next offset, or to
@@ -379,79 +412,51 @@ func (r *Runner) noteEnds(fs kgo.Fetches) {
 	}
 }
 
-// batchReachesEnds reports whether every assigned partition, counting the pending
-// batch, has reached ends.
-func (r *Runner) batchReachesEnds(b *batcher, ends map[TopicPartition]int64) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.pos) == 0 {
-		return false
-	}
-	for tp, p := range r.pos {
-		if rg, ok := b.ranges[tp]; ok {
-			p = rg.Next
+// lagCommit reports written offsets to the consumer group, for lag monitoring only.
+type lagCommit func(ctx context.Context, r *Runner, cl *kgo.Client, offsets map[string]map[int32]kgo.EpochOffset)
+
+// groupLagCommit commits through the group member, asynchronously.
+func groupLagCommit(ctx context.Context, r *Runner, cl *kgo.Client, offsets map[string]map[int32]kgo.EpochOffset) {
+	r.commits.Add(1)
+	cl.CommitOffsets(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+		defer r.commits.Done()
+		if err != nil {
+			r.cfg.Logger.Debug("lag offset commit failed", "err", err)
 		}
-		if end := ends[tp]; end > 0 && p < end {
-			return false
-		}
-	}
-	return true
+	})
 }
 
-// caughtUp reports whether every assigned partition reached ends.
-func (r *Runner) caughtUp(ends map[TopicPartition]int64, started *bool) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.pos) > 0 {
-		*started = true
-	}
-	if !*started {
-		return false
-	}
-	for tp, p := range r.pos {
-		end := ends[tp]
-		if end > 0 && p < end {
-			return false
+// adminLagCommit commits as a simple (memberless) consumer, which Kafka accepts while
+// the group has no live members; otherwise the members' own commits serve.
+func (r *Runner) adminLagCommit(adm *kadm.Client) lagCommit {
+	return func(ctx context.Context, r *Runner, _ *kgo.Client, offsets map[string]map[int32]kgo.EpochOffset) {
+		var offs kadm.Offsets
+		for t, ps := range offsets {
+			for p, eo := range ps {
+				offs.Add(kadm.Offset{Topic: t, Partition: p, At: eo.Offset, LeaderEpoch: -1})
+			}
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if resp, err := adm.CommitOffsets(cctx, r.cfg.Group, offs); err != nil || resp.Error() != nil {
+			r.cfg.Logger.Debug("lag offset commit failed", "err", errors.Join(err, resp.Error()))
 		}
 	}
-	return true
 }
 
 // flush decodes the batch, dead-letters undecodable records, writes the rest and the
-// offsets to the sink atomically, then commits the offsets to the Kafka group for lag
-// monitoring.
-func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
+// offsets to the sink atomically, then reports the offsets to the Kafka group for lag
+// monitoring. The batch is reset only when it was written.
+func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher, commitLag lagCommit) error {
 	start := time.Now()
 	batch, dead := b.build()
-	if len(dead) > 0 {
-		if err := cl.ProduceSync(ctx, dead...).FirstErr(); err != nil {
-			return fmt.Errorf("dead-letter %d records: %w", len(dead), err)
-		}
-		for _, d := range dead {
-			r.cfg.Logger.Warn("record dead-lettered", "topic", headerValue(d, HeaderTopic),
-				"partition", headerValue(d, HeaderPartition), "offset", headerValue(d, HeaderOffset), "reason", headerValue(d, HeaderReason))
-			if r.cfg.Metrics != nil {
-				r.cfg.Metrics.DeadLettered(headerValue(d, HeaderTopic), headerValue(d, HeaderReason))
-			}
-		}
+	if err := r.sendDeadLetters(ctx, cl, dead); err != nil {
+		return err
 	}
 	if err := r.step(stepBeforeWrite); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	err := r.sink.Write(ctx, batch)
-	lags := map[TopicPartition]int64{}
-	if err == nil {
-		for _, rg := range batch.Ranges {
-			if _, ok := r.pos[rg.TopicPartition]; ok {
-				r.pos[rg.TopicPartition] = rg.Next
-			}
-			if end, ok := r.ends[rg.TopicPartition]; ok {
-				lags[rg.TopicPartition] = max(end-rg.Next, 0)
-			}
-		}
-	}
-	r.mu.Unlock()
+	lags, err := r.write(ctx, batch)
 	if err != nil {
 		return fmt.Errorf("write batch to %s sink: %w", r.cfg.Name, err)
 	}
@@ -465,20 +470,14 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
 		}
 		commit[rg.Topic][rg.Partition] = kgo.EpochOffset{Epoch: -1, Offset: rg.Next}
 	}
-	r.commits.Add(1)
-	cl.CommitOffsets(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-		defer r.commits.Done()
-		if err != nil {
-			r.cfg.Logger.Debug("lag offset commit failed", "err", err)
-		}
-	})
-	rows := map[string]int{}
-	for _, rec := range batch.Records {
-		rows[rec.Entity.Table()]++
-	}
+	commitLag(ctx, r, cl, commit)
 	d := time.Since(start)
 	r.cfg.Logger.Debug("batch written", "records", len(batch.Records), "dead", len(dead), "duration", d)
 	if r.cfg.Metrics != nil {
+		rows := map[string]int{}
+		for _, rec := range batch.Records {
+			rows[rec.Entity.Table()]++
+		}
 		r.cfg.Metrics.BatchWritten(rows, batch.Ranges, d)
 		for tp, n := range lags {
 			r.cfg.Metrics.Lag(tp, n)
@@ -488,147 +487,37 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher) error {
 	return nil
 }
 
-func headerValue(rec *kgo.Record, key string) string {
-	for _, h := range rec.Headers {
-		if h.Key == key {
-			return string(h.Value)
+// write stores the batch and advances the runner's positions; it returns the lag of each
+// partition behind its latest seen end.
+func (r *Runner) write(ctx context.Context, batch Batch) (map[TopicPartition]int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.sink.Write(ctx, batch); err != nil {
+		return nil, err
+	}
+	lags := map[TopicPartition]int64{}
+	for _, rg := range batch.Ranges {
+		if _, ok := r.pos[rg.TopicPartition]; ok {
+			r.pos[rg.TopicPartition] = rg.Next
+		}
+		if end, ok := r.ends[rg.TopicPartition]; ok {
+			lags[rg.TopicPartition] = max(end-rg.Next, 0)
 		}
 	}
-	return ""
-}
-
-// batcher accumulates fetched records until a batch closes.
-type batcher struct {
-	r      *Runner
-	recs   []*kgo.Record
-	ranges map[TopicPartition]*Range
-	order  []TopicPartition
-	bytes  int
-	began  time.Time
-}
-
-func newBatcher(r *Runner) *batcher {
-	return &batcher{r: r, ranges: map[TopicPartition]*Range{}}
-}
-
-func (b *batcher) empty() bool { return len(b.ranges) == 0 }
-func (b *batcher) count() int  { return len(b.recs) }
-
-func (b *batcher) add(rec *kgo.Record) {
-	tp := TopicPartition{rec.Topic, rec.Partition}
-	rg, ok := b.ranges[tp]
-	if !ok {
-		b.r.mu.Lock()
-		first, known := b.r.pos[tp]
-		b.r.mu.Unlock()
-		if !known {
-			first = NoOffset
-		}
-		rg = &Range{TopicPartition: tp, First: first}
-		b.ranges[tp] = rg
-		b.order = append(b.order, tp)
-		if len(b.ranges) == 1 {
-			b.began = time.Now()
-		}
-	}
-	rg.Next = rec.Offset + 1
-	if rec.Attrs.IsControl() {
-		return // a transaction marker: it only moves the position
-	}
-	b.recs = append(b.recs, rec)
-	b.bytes += len(rec.Value) + len(rec.Key)
-}
-
-func (b *batcher) reset() {
-	b.recs = b.recs[:0]
-	clear(b.ranges)
-	b.order = b.order[:0]
-	b.bytes = 0
-}
-
-// build decodes the records: the decodable ones become the batch, the others dead
-// letters.
-func (b *batcher) build() (Batch, []*kgo.Record) {
-	var out Batch
-	var dead []*kgo.Record
-	out.Records = make([]Record, 0, len(b.recs))
-	for _, rec := range b.recs {
-		e, ok := b.r.topics[rec.Topic]
-		if !ok {
-			dead = append(dead, b.r.deadLetter(rec, "record from an unexpected topic"))
-			continue
-		}
-		s, vals, err := b.r.reg.DecodeRow(rec.Value)
-		if err == nil && s.Entity != e.Name {
-			err = fmt.Errorf("schema %016x belongs to entity %s, not %s", s.Fingerprint, s.Entity, e.Name)
-		}
-		if err != nil {
-			dead = append(dead, b.r.deadLetter(rec, err.Error()))
-			continue
-		}
-		out.Records = append(out.Records, Record{
-			Entity: e, Schema: s, Values: vals,
-			ID: vals[s.Root.FieldIndex(catalog.Key)].(int64), Version: vals[s.Root.FieldIndex(e.VersionField)].(time.Time),
-			Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp,
-		})
-	}
-	for _, tp := range b.order {
-		out.Ranges = append(out.Ranges, *b.ranges[tp])
-	}
-	return out, dead
-}
-
-func (r *Runner) deadLetter(rec *kgo.Record, reason string) *kgo.Record {
-	return &kgo.Record{
-		Topic: DLQTopic(r.cfg.TopicPrefix),
-		Key:   rec.Key,
-		Value: rec.Value,
-		Headers: []kgo.RecordHeader{
-			{Key: HeaderReason, Value: []byte(reason)},
-			{Key: HeaderTopic, Value: []byte(rec.Topic)},
-			{Key: HeaderPartition, Value: []byte(strconv.Itoa(int(rec.Partition)))},
-			{Key: HeaderOffset, Value: []byte(strconv.FormatInt(rec.Offset, 10))},
-			{Key: HeaderSink, Value: []byte(r.cfg.Name)},
-		},
-	}
-}
-
-func ensureDLQ(ctx context.Context, adm *kadm.Client, topic string) error {
-	resp, err := adm.CreateTopic(ctx, 1, -1, map[string]*string{"retention.ms": kadm.StringPtr("-1")}, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create dead-letter topic %s: %w", topic, err)
-	}
-	return nil
-}
-
-// endOffsets lists the last stable offset of every partition of topics (missing topics
-// have none).
-func endOffsets(ctx context.Context, adm *kadm.Client, topics []string) (map[TopicPartition]int64, error) {
-	listed, err := adm.ListCommittedOffsets(ctx, topics...)
-	if err != nil {
-		return nil, fmt.Errorf("list end offsets: %w", err)
-	}
-	out := map[TopicPartition]int64{}
-	listed.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil && o.Partition >= 0 {
-			out[TopicPartition{o.Topic, o.Partition}] = o.Offset
-		}
-	})
-	return out, nil
+	return lags, nil
 }
 
 // Replay resets the sink to the beginning of the topics (from zero) or to the first
-// records at or after from, then consumes until caught up with the end offsets seen at
-// start. The sink must not be written by anyone else meanwhile (stop its consumers
-// first; a DuckDB file refuses a second writer anyway).
+// records at or after from, then consumes until every partition reached the end offsets
+// listed at that point (as Config.Once; ErrIncomplete if interrupted or stalled). The
+// sink must not be written by anyone else meanwhile (stop its consumers first; a DuckDB
+// file refuses a second writer anyway).
 func Replay(ctx context.Context, cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt, from time.Time) error {
 	cfg = cfg.withDefaults()
+	cfg.Once = true
 	r := NewRunner(cfg, s, reg, kopts)
 	if err := s.Prepare(ctx, cfg.Entities, reg.Schemas("")); err != nil {
-		return fmt.Errorf("prepare %s sink: %w", cfg.Name, err)
+		return r.stopErr(ctx, fmt.Errorf("prepare %s sink: %w", cfg.Name, err))
 	}
 	adm, err := kadm.NewOptClient(kopts...)
 	if err != nil {
@@ -642,7 +531,7 @@ func Replay(ctx context.Context, cfg Config, s Sink, reg *avrocodec.Registry, ko
 		listed, err = adm.ListOffsetsAfterMilli(ctx, from.UnixMilli(), r.topicList()...)
 	}
 	if err != nil {
-		return fmt.Errorf("list replay offsets: %w", err)
+		return r.stopErr(ctx, fmt.Errorf("list replay offsets: %w", err))
 	}
 	next := map[TopicPartition]int64{}
 	var lerr error
@@ -659,10 +548,9 @@ func Replay(ctx context.Context, cfg Config, s Sink, reg *avrocodec.Registry, ko
 		return lerr
 	}
 	if err := s.Reset(ctx, next); err != nil {
-		return fmt.Errorf("reset %s sink: %w", cfg.Name, err)
+		return r.stopErr(ctx, fmt.Errorf("reset %s sink: %w", cfg.Name, err))
 	}
 	cfg.Logger.Info("sink reset for replay", "sink", cfg.Name, "from", replayFrom(from), "partitions", len(next))
-	r.cfg.Once = true
 	return r.Run(ctx)
 }
 
@@ -671,4 +559,20 @@ func replayFrom(t time.Time) string {
 		return "earliest"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// endOffsets lists the last stable offset of every partition of topics (missing topics
+// have none).
+func endOffsets(ctx context.Context, adm *kadm.Client, topics []string) (map[TopicPartition]int64, error) {
+	listed, err := adm.ListCommittedOffsets(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	out := map[TopicPartition]int64{}
+	listed.Each(func(o kadm.ListedOffset) {
+		if o.Err == nil && o.Partition >= 0 {
+			out[TopicPartition{o.Topic, o.Partition}] = o.Offset
+		}
+	})
+	return out, nil
 }

@@ -1,0 +1,110 @@
+package sink
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+)
+
+// batchPolicy says when a pending batch closes: at MaxRecords records, MaxBytes bytes
+// of keys and values, or MaxWait after its first record, whichever comes first.
+type batchPolicy struct {
+	MaxRecords int
+	MaxBytes   int
+	MaxWait    time.Duration
+}
+
+// full reports whether b must be written now.
+func (p batchPolicy) full(b *batcher, now time.Time) bool {
+	return !b.empty() && (b.count() >= p.MaxRecords || b.bytes >= p.MaxBytes || now.Sub(b.began) >= p.MaxWait)
+}
+
+// deadline is when the pending batch closes on time.
+func (p batchPolicy) deadline(b *batcher) time.Time { return b.began.Add(p.MaxWait) }
+
+// batcher accumulates fetched records until a batch closes.
+type batcher struct {
+	r      *Runner
+	recs   []*kgo.Record
+	ranges map[TopicPartition]*Range
+	// fetched is the offset of the first record fetched per partition: where to read
+	// again when the batch is dropped and the partition has no stored offset.
+	fetched map[TopicPartition]int64
+	order   []TopicPartition
+	bytes   int
+	began   time.Time
+}
+
+func newBatcher(r *Runner) *batcher {
+	return &batcher{r: r, ranges: map[TopicPartition]*Range{}, fetched: map[TopicPartition]int64{}}
+}
+
+func (b *batcher) empty() bool { return len(b.ranges) == 0 }
+func (b *batcher) count() int  { return len(b.recs) }
+
+func (b *batcher) add(rec *kgo.Record) {
+	tp := TopicPartition{rec.Topic, rec.Partition}
+	rg, ok := b.ranges[tp]
+	if !ok {
+		first, known := b.r.position(tp)
+		if !known {
+			first = NoOffset
+		}
+		rg = &Range{TopicPartition: tp, First: first}
+		b.ranges[tp] = rg
+		b.fetched[tp] = rec.Offset
+		b.order = append(b.order, tp)
+		if len(b.ranges) == 1 {
+			b.began = time.Now()
+		}
+	}
+	rg.Next = rec.Offset + 1
+	if rec.Attrs.IsControl() {
+		return // a transaction marker: it only moves the position
+	}
+	b.recs = append(b.recs, rec)
+	b.bytes += len(rec.Value) + len(rec.Key)
+}
+
+func (b *batcher) reset() {
+	b.recs = b.recs[:0]
+	clear(b.ranges)
+	clear(b.fetched)
+	b.order = b.order[:0]
+	b.bytes = 0
+}
+
+// build decodes the records: the decodable ones become the batch, the others dead
+// letters.
+func (b *batcher) build() (Batch, []*kgo.Record) {
+	var out Batch
+	var dead []*kgo.Record
+	out.Records = make([]Record, 0, len(b.recs))
+	for _, rec := range b.recs {
+		e, ok := b.r.topics[rec.Topic]
+		if !ok {
+			dead = append(dead, b.r.deadLetter(rec, "record from an unexpected topic"))
+			continue
+		}
+		s, vals, err := b.r.reg.DecodeRow(rec.Value)
+		if err == nil && s.Entity != e.Name {
+			err = fmt.Errorf("schema %016x belongs to entity %s, not %s", s.Fingerprint, s.Entity, e.Name)
+		}
+		if err != nil {
+			dead = append(dead, b.r.deadLetter(rec, err.Error()))
+			continue
+		}
+		out.Records = append(out.Records, Record{
+			Entity: e, Schema: s, Values: vals,
+			ID: vals[s.Root.FieldIndex(catalog.Key)].(int64), Version: vals[s.Root.FieldIndex(e.VersionField)].(time.Time),
+			Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp,
+		})
+	}
+	for _, tp := range b.order {
+		out.Ranges = append(out.Ranges, *b.ranges[tp])
+	}
+	return out, dead
+}
