@@ -1,5 +1,5 @@
 // Command consumer runs a sink: it consumes the Gorgias entity topics and writes them,
-// with their Kafka offsets, atomically into a destination (DuckDB; BigQuery to come).
+// with their Kafka offsets, atomically into a destination (DuckDB or BigQuery).
 //
 //	consumer [--once] [--config file.yaml] [--<key> value ...]
 //	consumer replay --from earliest|<RFC3339 time> [...]
