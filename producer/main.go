@@ -6,10 +6,16 @@
 //
 // Every configuration key can also be set in the YAML file, by environment variable
 // (GORGIAS_URI, GORGIAS_BASE_URL, KAFKA_BROKERS, ...) or by flag; see configs/producer.yaml.
+//
+// Exit codes: 0 done (with --once: every selected entity finished its sweep; without:
+// stopped by SIGTERM or SIGINT), 1 failure, 2 bad configuration, 3 incomplete (--once
+// stopped by a signal before every sweep finished; committed pages stay, rerun to
+// continue).
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -25,6 +31,14 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 )
 
+// Exit codes of both commands.
+const (
+	exitOK         = 0 // done
+	exitFailure    = 1 // a failure, reported on stderr
+	exitConfig     = 2 // bad configuration or flags
+	exitIncomplete = 3 // --once stopped before every sweep finished
+)
+
 func main() { os.Exit(run()) }
 
 func run() int {
@@ -38,12 +52,12 @@ func run() int {
 	loader.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", err)
-		return 2
+		return exitConfig
 	}
 	cfg, err := config.LoadProducer(loader, *file, fs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer: invalid configuration:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	log := cfg.Log.Logger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -54,18 +68,18 @@ func run() int {
 	api, err := gorgias.NewClient(gcfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	kopts, err := kafkaconn.Options(cfg.Kafka, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	obs := metrics.NewProducer(api.Stats)
 	srv, err := metrics.Serve(cfg.Observe.Listen, obs.Registry, obs.Health, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 1
+		return exitFailure
 	}
 	defer srv.Close()
 	p, err := producer.New(producer.Config{
@@ -87,23 +101,30 @@ func run() int {
 	}, api, kopts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	log.Info("producer starting", "config", cfg.String())
 	if err := api.CheckCredentials(ctx); err != nil {
 		if ctx.Err() != nil {
-			return 0
+			return exitCode(p.Stopped(ctx), obs.Health)
 		}
-		obs.Health.SetNotReady(config.OneLine(err))
-		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 1
+		return exitCode(err, obs.Health)
 	}
-	if err := p.Run(ctx); err != nil {
-		obs.Health.SetNotReady(config.OneLine(err))
-		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return 1
+	return exitCode(p.Run(ctx), obs.Health)
+}
+
+// exitCode reports err (one line on stderr, readiness off) and returns the exit code:
+// exitOK for nil, exitIncomplete for producer.ErrIncomplete, else exitFailure.
+func exitCode(err error, health *metrics.Health) int {
+	if err == nil {
+		return exitOK
 	}
-	return 0
+	health.SetNotReady(config.OneLine(err))
+	fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
+	if errors.Is(err, producer.ErrIncomplete) {
+		return exitIncomplete
+	}
+	return exitFailure
 }
 
 // status prints the committed watermark of each entity (producer status).
@@ -114,23 +135,23 @@ func status(args []string) int {
 	loader.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintln(os.Stderr, "producer status:", err)
-		return 2
+		return exitConfig
 	}
 	cfg, err := config.LoadProducerStatus(loader, *file, fs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer status: invalid configuration:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	kopts, err := kafkaconn.Options(cfg.Kafka, cfg.Log.Logger(os.Stderr))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer status:", config.OneLine(err))
-		return 2
+		return exitConfig
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := producer.PrintStatus(ctx, os.Stdout, kopts, cfg.Kafka.TopicPrefix, cfg.Entities); err != nil {
 		fmt.Fprintln(os.Stderr, "producer status:", config.OneLine(err))
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -50,7 +51,8 @@ type Config struct {
 	// PollInterval is the pause between two rounds of sweeps in continuous mode
 	// (default 1 minute).
 	PollInterval time.Duration
-	// Once makes Run return after one sweep of each entity.
+	// Once makes Run return after one sweep of each entity; stopped before every sweep
+	// finished, Run returns ErrIncomplete instead of nil.
 	Once bool
 	// PageSize is the list limit (default and maximum 100).
 	PageSize int
@@ -156,10 +158,86 @@ func New(cfg Config, api Lister, kopts []kgo.Opt) (*Producer, error) {
 }
 
 // Run sets up topics, fences older instances, loads the state and sweeps until ctx is
-// cancelled (continuous mode) or every entity was swept once (Config.Once). A cancelled
-// ctx is a clean stop: the page being committed finishes, nothing is half-written, and
-// Run returns nil. Any other failure is returned.
-func (p *Producer) Run(ctx context.Context) (err error) {
+// cancelled (continuous mode) or every entity was swept once (Config.Once).
+//
+// Cancelling ctx stops Run cleanly: the page being committed finishes, nothing is
+// half-written, and a later run continues where this one stopped. In continuous mode
+// Run then returns nil. With Config.Once, Run returns nil only when every entity
+// finished its sweep; stopped before that, at any point (setup, a fetch, a rate-limit
+// wait), it returns an error wrapping ErrIncomplete that names the entities not
+// finished. Any other failure (ErrFenced, a failed commit, an API error) is returned.
+func (p *Producer) Run(ctx context.Context) error {
+	swept, err := p.run(ctx)
+	if err == nil || !cancelled(ctx, err) {
+		return err
+	}
+	p.cfg.Logger.Info("producer stopping", "reason", context.Cause(ctx))
+	return p.stopped(ctx, p.cfg.Entities[swept:])
+}
+
+// Stopped is what Run returns when ctx is cancelled before Run starts (e.g. during a
+// credentials check preceding it): nil in continuous mode, a clean stop; with
+// Config.Once an error wrapping ErrIncomplete that names every entity.
+func (p *Producer) Stopped(ctx context.Context) error {
+	return p.stopped(ctx, p.cfg.Entities)
+}
+
+// stopped is the result of a run cancelled with the entities of pending (in order, the
+// one being swept first) not finished.
+func (p *Producer) stopped(ctx context.Context, pending []catalog.Entity) error {
+	if !p.cfg.Once || len(pending) == 0 {
+		return nil
+	}
+	names := make([]string, len(pending))
+	for i, e := range pending {
+		names[i] = e.Name
+	}
+	reason := "interrupted"
+	if c := context.Cause(ctx); c != nil {
+		reason = c.Error()
+	}
+	return fmt.Errorf("%w (%s): %s not swept", ErrIncomplete, reason, strings.Join(names, ", "))
+}
+
+// cancelled reports whether err was caused by the cancellation of ctx.
+func cancelled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx)))
+}
+
+// run does Run's work and returns how many entities of the current round finished
+// their sweep. A cancellation while waiting for the next round is returned as
+// context.Cause(ctx), with every entity of the round finished.
+func (p *Producer) run(ctx context.Context) (swept int, err error) {
+	defer func() {
+		if p.cl != nil {
+			p.cl.Close()
+		}
+	}()
+	if err := p.setup(ctx); err != nil {
+		return 0, err
+	}
+	for {
+		for i, e := range p.cfg.Entities {
+			if err := p.sweep(ctx, e); err != nil {
+				return i, err
+			}
+		}
+		if p.cfg.Once {
+			return len(p.cfg.Entities), nil
+		}
+		t := time.NewTimer(p.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return len(p.cfg.Entities), context.Cause(ctx)
+		case <-t.C:
+		}
+	}
+}
+
+// setup creates missing topics, starts the transactional client (fencing any older
+// instance; run closes it) and loads the state.
+func (p *Producer) setup(ctx context.Context) error {
 	log := p.cfg.Logger
 	var topics []string
 	for _, e := range p.cfg.Entities {
@@ -167,6 +245,9 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 	}
 	stateTopic := StateTopic(p.cfg.TopicPrefix)
 
+	if err := p.step(stepTopics, ""); err != nil {
+		return err
+	}
 	adm, err := kadm.NewOptClient(p.kopts...)
 	if err != nil {
 		return fmt.Errorf("kafka admin client: %w", err)
@@ -174,7 +255,7 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 	err = ensureTopics(ctx, adm, p.cfg.Topics, topics, stateTopic)
 	adm.Close()
 	if err != nil {
-		return p.stopErr(ctx, err)
+		return err
 	}
 
 	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, p.kopts...),
@@ -188,15 +269,20 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("kafka client: %w", err)
 	}
 	p.cl = cl
-	defer cl.Close()
 	// Initialising the producer id fences any older instance and aborts its open
 	// transaction, so the state read below is final.
+	if err := p.step(stepInit, ""); err != nil {
+		return err
+	}
 	if _, _, err := cl.ProducerID(ctx); err != nil {
-		return p.stopErr(ctx, fmt.Errorf("init transactional producer %q: %w", p.cfg.TransactionalID, err))
+		return fmt.Errorf("init transactional producer %q: %w", p.cfg.TransactionalID, err)
+	}
+	if err := p.step(stepReadState, ""); err != nil {
+		return err
 	}
 	p.states, err = readState(ctx, p.kopts, stateTopic)
 	if err != nil {
-		return p.stopErr(ctx, err)
+		return err
 	}
 	for _, e := range p.cfg.Entities {
 		st := p.states[e.Name]
@@ -214,33 +300,7 @@ func (p *Producer) Run(ctx context.Context) (err error) {
 		}
 		p.cfg.Metrics.StateLoaded(wm)
 	}
-
-	for round := 0; ; round++ {
-		for _, e := range p.cfg.Entities {
-			if err := p.sweep(ctx, e); err != nil {
-				return p.stopErr(ctx, err)
-			}
-		}
-		if p.cfg.Once {
-			return nil
-		}
-		t := time.NewTimer(p.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// stopErr turns errors caused by ctx cancellation into a clean stop.
-func (p *Producer) stopErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
-		p.cfg.Logger.Info("producer stopping", "reason", context.Cause(ctx))
-		return nil
-	}
-	return err
+	return nil
 }
 
 // States returns a copy of the current state of each entity (after Run has loaded it).

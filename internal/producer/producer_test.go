@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
@@ -124,8 +126,8 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 }
 
-// A crash of the producer while it waits out a 429 (Retry-after) loses and duplicates
-// nothing.
+// A stop of a Once run while it waits out a 429 (Retry-after) is prompt, reports
+// ErrIncomplete, and loses and duplicates nothing.
 func TestCrashDuringRateLimitWait(t *testing.T) {
 	e := newEnv(t, smallSim)
 	e.sim.SetFaults(gorgiassim.Faults{Next: []gorgiassim.Fault{{}, {}, {}, {Status: 429, RetryAfter: 30}}})
@@ -143,8 +145,8 @@ func TestCrashDuringRateLimitWait(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("stop during rate-limit wait: %v", err)
+		if !errors.Is(err, ErrIncomplete) {
+			t.Fatalf("stop during rate-limit wait: %v, want ErrIncomplete", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("producer did not stop during its rate-limit wait")
@@ -351,22 +353,92 @@ func TestIntervalBounds(t *testing.T) {
 	e.checkExact(tickets)
 }
 
-func TestStopIsClean(t *testing.T) {
-	e := newEnv(t, smallSim)
-	ctx, cancel := context.WithCancel(context.Background())
-	var pages atomic.Int32
-	err := e.run(ctx, e.config(), func(step, en string) error {
-		if step == stepAfterProduce && pages.Add(1) == 4 {
-			cancel() // SIGTERM while a transaction is open
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("stop: %v", err)
+// Stopping a run (SIGTERM) is clean wherever it lands: committed pages stay, nothing is
+// half-written, and a rerun completes the topics exactly. A continuous run then returns
+// nil; a Once run returns ErrIncomplete naming the entities whose sweep did not finish.
+func TestStopBeforeTheEnd(t *testing.T) {
+	const all = "customers, tickets, ticket_messages, satisfaction_surveys"
+	cases := []struct {
+		name   string
+		once   bool
+		step   string // hook step at which ctx is cancelled; "" cancels it before Run
+		entity string // entity of the step ("" for setup steps)
+		n      int    // at the step's n-th occurrence
+		// pending is the list the error names ("" for a nil error); kept is how many
+		// tickets the stopped run committed.
+		pending string
+		kept    int
+	}{
+		{"once/before-run", true, "", "", 0, all, 0},
+		{"once/creating-topics", true, stepTopics, "", 1, all, 0},
+		{"once/fencing", true, stepInit, "", 1, all, 0},
+		{"once/reading-state", true, stepReadState, "", 1, all, 0},
+		{"once/open-transaction", true, stepAfterProduce, "tickets", 2, "tickets, ticket_messages, satisfaction_surveys", 200},
+		{"once/fetch", true, stepFetch, "ticket_messages", 3, "ticket_messages, satisfaction_surveys", 400},
+		{"continuous/open-transaction", false, stepAfterProduce, "tickets", 2, "", 200},
 	}
-	e.mustRun(e.config())
-	for _, en := range catalog.All() {
-		e.checkExact(en)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, smallSim)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.step == "" {
+				cancel()
+			}
+			var n atomic.Int32
+			err := e.run(ctx, e.config(func(c *Config) { c.Once = tc.once }), func(step, en string) error {
+				if step == tc.step && en == tc.entity && int(n.Add(1)) == tc.n {
+					cancel()
+				}
+				return nil
+			})
+			switch {
+			case tc.pending == "" && err != nil:
+				t.Fatalf("stopped continuous run: %v, want nil", err)
+			case tc.pending != "" && (!errors.Is(err, ErrIncomplete) || !strings.HasSuffix(err.Error(), ": "+tc.pending+" not swept")):
+				t.Fatalf("stopped Once run: %v, want ErrIncomplete naming %s", err, tc.pending)
+			}
+			if tc.kept > 0 {
+				if got := len(e.readTopic(entity(t, "tickets"))); got != tc.kept {
+					t.Fatalf("the stopped run left %d tickets committed, want %d", got, tc.kept)
+				}
+			}
+			e.mustRun(e.config())
+			for _, en := range catalog.All() {
+				e.checkExact(en)
+			}
+		})
+	}
+}
+
+// A commit the broker refuses is a failure (never nil, never ErrIncomplete), even when
+// a stop request arrives while that transaction is open; a rerun completes the topics.
+func TestFailedCommitIsAFailure(t *testing.T) {
+	for _, once := range []bool{true, false} {
+		t.Run(fmt.Sprintf("once=%v", once), func(t *testing.T) {
+			e := newEnv(t, smallSim)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var pages atomic.Int32
+			err := e.run(ctx, e.config(func(c *Config) { c.Once = once }), func(step, en string) error {
+				if step == stepAfterProduce && pages.Add(1) == 3 {
+					e.cluster.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+						resp := req.ResponseKind().(*kmsg.EndTxnResponse)
+						resp.ErrorCode = kerr.InvalidTxnState.Code
+						return resp, nil, true
+					})
+					cancel()
+				}
+				return nil
+			})
+			if err == nil || errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "commit") {
+				t.Fatalf("refused commit: %v, want a commit failure", err)
+			}
+			e.mustRun(e.config())
+			for _, en := range catalog.All() {
+				e.checkExact(en)
+			}
+		})
 	}
 }
 
@@ -380,31 +452,36 @@ func mustCluster(t testing.TB) *kfake.Cluster {
 }
 
 // A second producer with the same transactional id fences the first: the first fails
-// with ErrFenced without committing its open page, and the topics stay exact.
+// with ErrFenced (in both modes: never nil, never ErrIncomplete) without committing its
+// open page, and the topics stay exact.
 func TestZombieIsFenced(t *testing.T) {
-	e := newEnv(t, smallSim)
-	release := make(chan struct{})
-	reached := make(chan struct{})
-	var pages atomic.Int32
-	zombie := make(chan error, 1)
-	go func() {
-		zombie <- e.run(context.Background(), e.config(), func(step, en string) error {
-			if step == stepAfterProduce && pages.Add(1) == 3 {
-				close(reached)
-				<-release
+	for _, once := range []bool{true, false} {
+		t.Run(fmt.Sprintf("once=%v", once), func(t *testing.T) {
+			e := newEnv(t, smallSim)
+			release := make(chan struct{})
+			reached := make(chan struct{})
+			var pages atomic.Int32
+			zombie := make(chan error, 1)
+			go func() {
+				zombie <- e.run(context.Background(), e.config(func(c *Config) { c.Once = once }), func(step, en string) error {
+					if step == stepAfterProduce && pages.Add(1) == 3 {
+						close(reached)
+						<-release
+					}
+					return nil
+				})
+			}()
+			<-reached
+			e2 := newEnvWith(t, e.cluster, e.sim)
+			e2.prefix = e.prefix
+			e2.mustRun(e2.config())
+			close(release)
+			if err := <-zombie; !errors.Is(err, ErrFenced) || errors.Is(err, ErrIncomplete) {
+				t.Fatalf("zombie producer: %v, want ErrFenced", err)
 			}
-			return nil
+			for _, en := range catalog.All() {
+				e2.checkExact(en)
+			}
 		})
-	}()
-	<-reached
-	e2 := newEnvWith(t, e.cluster, e.sim)
-	e2.prefix = e.prefix
-	e2.mustRun(e2.config())
-	close(release)
-	if err := <-zombie; !errors.Is(err, ErrFenced) {
-		t.Fatalf("zombie producer: %v, want ErrFenced", err)
-	}
-	for _, en := range catalog.All() {
-		e2.checkExact(en)
 	}
 }

@@ -18,6 +18,9 @@ import (
 
 // Steps at which tests may simulate a crash through Producer.hook.
 const (
+	stepTopics        = "topics"         // before missing topics are created (entity "")
+	stepInit          = "init"           // before the transactional producer id is initialised (entity "")
+	stepReadState     = "read-state"     // before the state topic is read (entity "")
 	stepFetch         = "fetch"          // before a page is requested
 	stepBeforeProduce = "before-produce" // page fetched and encoded, transaction not begun
 	stepAfterProduce  = "after-produce"  // records and state produced, transaction open
@@ -164,6 +167,7 @@ func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
 		}
 		p.states[e.Name] = next
 		published += len(out)
+		log.Debug("page committed", "page", pages, "records", len(out), "done", done)
 		if p.cfg.Metrics != nil {
 			p.cfg.Metrics.PageCommitted(e.Name, len(out))
 		}
