@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/localrun"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
 func main() {
@@ -36,6 +39,15 @@ func main() {
 	defer stop()
 	if err := localrun.Run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 3 for a run interrupted before its work was done (as the producer and
+// the consumer exit), 1 for any other failure.
+func exitCode(err error) int {
+	if errors.Is(err, producer.ErrIncomplete) || errors.Is(err, sink.ErrIncomplete) {
+		return 3
+	}
+	return 1
 }
