@@ -115,27 +115,56 @@ func TestOnceFinishesPartitionsHeldByADeadMember(t *testing.T) {
 	w.checkAtEnd(m)
 }
 
-// An interrupted Once run returns ErrIncomplete naming the partitions behind; what it
-// wrote stays, and the next run completes without duplicates.
-func TestOnceInterruptedIsIncomplete(t *testing.T) {
-	w := newWorld(t)
-	w.produce()
-	m := sinktest.NewMemory()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m.FailWrite = func(sink.Batch) error { cancel(); return nil } // SIGTERM during the first write
-	err := w.runner("mem", m).Run(ctx)
-	if !errors.Is(err, sink.ErrIncomplete) || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), w.Prefix) {
-		t.Fatalf("Run = %v, want ErrIncomplete (interrupted) naming partitions", err)
+// A stop request (SIGTERM) that arrives during a write does not cut the write short: the
+// batch is stored whole, a continuous run then stops cleanly (nil), and an interrupted
+// Once run returns ErrIncomplete naming the partitions behind. The next run completes
+// without duplicates.
+func TestStopDuringWrite(t *testing.T) {
+	for _, once := range []bool{true, false} {
+		t.Run(fmt.Sprintf("once=%v", once), func(t *testing.T) {
+			w := newWorld(t)
+			w.produce()
+			m := sinktest.NewMemory()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			s := &cancelOnWrite{Sink: m, cancel: cancel}
+			var err error
+			if once {
+				err = w.runner("mem", s).Run(ctx)
+			} else {
+				err = w.groupRunner("mem", "mem-0", s).Run(ctx)
+			}
+			switch {
+			case once && (!errors.Is(err, sink.ErrIncomplete) || !strings.Contains(err.Error(), "interrupted") || !strings.Contains(err.Error(), w.Prefix)):
+				t.Fatalf("Run = %v, want ErrIncomplete (interrupted) naming partitions", err)
+			case !once && err != nil:
+				t.Fatalf("Run = %v, want a clean stop", err)
+			}
+			if m.Writes() != 1 {
+				t.Fatalf("%d writes stored, want the one under way when the stop came", m.Writes())
+			}
+			w.consume("mem", m)
+			w.checkTruth(m)
+			w.checkAtEnd(m)
+			w.checkChangelogOnce(m)
+		})
 	}
-	if m.Writes() != 1 {
-		t.Fatalf("%d writes, want the one that was under way", m.Writes())
+}
+
+// cancelOnWrite cancels the run's context when its first write begins, and, as real
+// destinations do, gives up a write whose context is done.
+type cancelOnWrite struct {
+	sink.Sink
+	cancel func()
+	once   sync.Once
+}
+
+func (c *cancelOnWrite) Write(ctx context.Context, b sink.Batch) error {
+	c.once.Do(c.cancel)
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	m.FailWrite = nil
-	w.consume("mem", m)
-	w.checkTruth(m)
-	w.checkAtEnd(m)
-	w.checkChangelogOnce(m)
+	return c.Sink.Write(ctx, b)
 }
 
 // A Once run that stores nothing for OnceStallTimeout gives up with ErrIncomplete; here

@@ -135,7 +135,9 @@ func (l *loop) shouldWrite() bool {
 // writer stored those offsets meanwhile) is dropped and its partitions are read again
 // from the offsets now stored.
 func (l *loop) write(ctx context.Context) error {
-	err := l.r.flush(ctx, l.cl, l.b, l.commitLag)
+	wctx, cancel := finishing(ctx)
+	defer cancel()
+	err := l.r.flush(wctx, l.cl, l.b, l.commitLag)
 	if errors.Is(err, ErrStaleOffset) {
 		return l.rewind(ctx)
 	}
@@ -178,12 +180,25 @@ func (l *loop) rewind(ctx context.Context) error {
 	return nil
 }
 
-// stop ends a cancelled run: the pending batch is written whole (or not at all) under
-// a short timeout of its own. A run with a goal that has not reached it returns
+// stopGrace is how long a write under way may go on after the run was told to stop.
+const stopGrace = 30 * time.Second
+
+// finishing returns the context of one batch write: a stop request (ctx cancelled) does
+// not cut the write short, so a SIGTERM never turns a clean stop into a failed write;
+// only stopGrace after the stop request is the write itself cancelled.
+func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// A grace timer that fires after the write finished cancels a context nobody uses.
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
+	return wctx, func() { stop(); cancel() }
+}
+
+// stop ends a cancelled run: the pending batch is written whole (or not at all) within
+// stopGrace. A run with a goal that has not reached it returns
 // ErrIncomplete.
 func (l *loop) stop(ctx context.Context) error {
 	if !l.b.empty() {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		wctx, cancel := finishing(ctx)
 		err := l.r.flush(wctx, l.cl, l.b, l.commitLag)
 		cancel()
 		if err != nil && !errors.Is(err, ErrStaleOffset) {

@@ -260,7 +260,9 @@ func (r *Runner) runOnce(ctx context.Context, adm *kadm.Client) error {
 		log.Info("every partition is already at its end offset", "partitions", len(g))
 		return nil
 	}
-	cl, err := kgo.NewClient(r.consumerOpts(kgo.ConsumePartitions(assign))...)
+	// A fetch long-polls on partitions that are drained while others, behind it, wait:
+	// keep that short, a one-shot run has nothing else to wait for.
+	cl, err := kgo.NewClient(r.consumerOpts(kgo.ConsumePartitions(assign), kgo.FetchMaxWait(500*time.Millisecond))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
