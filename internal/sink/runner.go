@@ -472,7 +472,7 @@ func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher, commitLa
 		}
 		commit[rg.Topic][rg.Partition] = kgo.EpochOffset{Epoch: -1, Offset: rg.Next}
 	}
-	commitLag(ctx, r, cl, commit)
+	commitLag(context.WithoutCancel(ctx), r, cl, commit)
 	d := time.Since(start)
 	r.cfg.Logger.Debug("batch written", "records", len(batch.Records), "dead", len(dead), "duration", d)
 	if r.cfg.Metrics != nil {
