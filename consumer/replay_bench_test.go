@@ -22,6 +22,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
 )
 
 // BenchmarkReplayMemory replays 1,000,000 records (tickets and messages, realistic
@@ -48,10 +49,7 @@ func BenchmarkReplayMemory(b *testing.B) {
 		total, _ = strconv.Atoi(s)
 	}
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "consumer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build consumer: %v\n%s", err, out)
-	}
+	bin := proctest.Build(b, ".")
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		b.Fatal(err)
