@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
@@ -9,8 +8,4 @@ import (
 
 // TestMain removes the consumer executables that the process-level tests built
 // (proctest.Build) once every test has run.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	proctest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m) }

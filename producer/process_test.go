@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,11 +21,8 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	proctest.Cleanup()
-	os.Exit(code)
-}
+// TestMain removes the producer executable the process tests built once they ran.
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // Log lines of the producer the tests steer by (text format; "page committed" is
 // logged at debug after each page's transaction committed).

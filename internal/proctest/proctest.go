@@ -32,8 +32,8 @@ var (
 
 // Build compiles the main package in dir (a directory, e.g. "." for the package under
 // test, or "../producer") without the race detector, once per test process, and returns
-// the executable's path. The build cache makes repeated test runs cheap. Call Cleanup
-// from TestMain to remove the executables.
+// the executable's path. The build cache makes repeated test runs cheap. Use Main as
+// the package's TestMain to remove the executables.
 func Build(t testing.TB, dir string) string {
 	t.Helper()
 	abs, err := filepath.Abs(dir)
@@ -62,7 +62,16 @@ func Build(t testing.TB, dir string) string {
 	return bin
 }
 
-// Cleanup removes the executables Build made. Call it from TestMain after m.Run.
+// Main runs the tests of a package that uses Build, then removes the executables:
+//
+//	func TestMain(m *testing.M) { proctest.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// Cleanup removes the executables Build made. Main calls it after the tests.
 func Cleanup() {
 	buildMu.Lock()
 	defer buildMu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -74,7 +73,7 @@ func (g goal) assignments() map[string]map[int32]kgo.Offset {
 	return out
 }
 
-// behind lists, sorted, the partitions whose position (counting the pending batch b, if
+// behind lists the partitions whose position (counting the pending batch b, if
 // not nil) has not reached the goal.
 func (r *Runner) behind(g goal, b *batcher) []PartitionStatus {
 	r.mu.Lock()
@@ -95,12 +94,6 @@ func (r *Runner) behind(g goal, b *batcher) []PartitionStatus {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b PartitionStatus) int {
-		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
-			return c
-		}
-		return int(a.Partition - b.Partition)
-	})
 	return out
 }
 
@@ -108,6 +101,7 @@ func (r *Runner) behind(g goal, b *batcher) []PartitionStatus {
 // partitions in lag still behind.
 func incomplete(why string, lag []PartitionStatus) error {
 	const show = 8
+	sortPartitions(lag)
 	parts := make([]string, 0, min(len(lag), show))
 	for _, p := range lag[:min(len(lag), show)] {
 		at := "nothing stored"

@@ -139,7 +139,7 @@ func (l *loop) write(ctx context.Context) error {
 	defer cancel()
 	err := l.r.flush(wctx, l.cl, l.b, l.commitLag)
 	if errors.Is(err, ErrStaleOffset) {
-		return l.rewind(ctx)
+		return l.rewind(wctx)
 	}
 	if err != nil {
 		return err

@@ -100,10 +100,15 @@ func Status(ctx context.Context, s Sink, kopts []kgo.Opt, prefix string, entitie
 		}
 		out = append(out, *r)
 	}
-	slices.SortFunc(out, func(a, b PartitionStatus) int {
+	sortPartitions(out)
+	return out, nil
+}
+
+// sortPartitions orders partitions by topic, then partition number.
+func sortPartitions(ps []PartitionStatus) {
+	slices.SortFunc(ps, func(a, b PartitionStatus) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
-	return out, nil
 }
 
 // WriteStatus prints one line per partition and a total:
