@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 )
 
 // TestMain removes the consumer executables that the process-level tests built

@@ -16,9 +16,9 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // pipeline is the whole chain on real parts: the Gorgias simulator, the producer, a

@@ -28,12 +28,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/bigquerysink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/bqfake"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // batchLine is the runner's debug line after each committed batch (the DuckDB sink logs

@@ -21,8 +21,8 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 )
 
 // BenchmarkReplayMemory replays 1,000,000 records (tickets and messages, realistic

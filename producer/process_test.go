@@ -16,9 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/proctest"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // TestMain removes the producer executable the process tests built once they ran.

@@ -1,4 +1,4 @@
-// Command bigquery-fake serves the in-process BigQuery REST fake (internal/bqfake) on
+// Command bigquery-fake serves the in-process BigQuery REST fake (internal/testing/bqfake) on
 // 127.0.0.1, for trying the BigQuery sink without a Google Cloud project. Its data lives
 // in memory and is lost on exit. Point the consumer at it with
 //
@@ -18,7 +18,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/bqfake"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 )
 
 func main() {

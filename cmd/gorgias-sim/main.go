@@ -1,4 +1,4 @@
-// Command gorgias-sim serves the Gorgias API simulator (internal/gorgiassim)
+// Command gorgias-sim serves the Gorgias API simulator (internal/testing/gorgiassim)
 // over HTTP, for running the producer locally without a Gorgias account.
 //
 //	go run ./cmd/gorgias-sim --addr 127.0.0.1:8089 --advance-every 10s
@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // TestConformance runs the suite every sink must pass, through the real BigQuery

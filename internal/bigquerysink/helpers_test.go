@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/bqfake"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 var bg = context.Background()

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // TestRealBigQuery runs the conformance suite against real BigQuery when

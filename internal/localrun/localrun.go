@@ -31,7 +31,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )

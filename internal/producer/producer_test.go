@@ -15,7 +15,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 )
 
 var smallSim = gorgiassim.Config{Seed: 7, Customers: 250, Tickets: 400}

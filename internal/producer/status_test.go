@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 )
 
 func TestStatus(t *testing.T) {

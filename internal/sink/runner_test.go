@@ -13,9 +13,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 // world adds runner helpers to the shared test world.
