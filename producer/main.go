@@ -3,6 +3,7 @@
 //
 //	producer [--once] [--entities tickets,customers] [--interval-start T] [--interval-end T] [--config file.yaml]
 //	producer status [--config file.yaml] [--<key> value ...]
+//	producer config [...]   print every key with its value (secrets hidden), or exit 2
 //
 // Every configuration key can also be set in the YAML file, by environment variable
 // (GORGIAS_URI, GORGIAS_BASE_URL, KAFKA_BROKERS, ...) or by flag; see configs/producer.yaml.
@@ -43,29 +44,35 @@ func main() { os.Exit(run()) }
 
 func run() int {
 	args := os.Args[1:]
-	if len(args) > 0 && args[0] == "status" {
-		return status(args[1:])
+	cmd := "run"
+	if len(args) > 0 && (args[0] == "status" || args[0] == "config") {
+		cmd, args = args[0], args[1:]
 	}
+	var cfg settings
+	loader := newLoader(&cfg, cmd == "status")
 	fs := pflag.NewFlagSet("producer", pflag.ContinueOnError)
 	file := fs.String("config", "", "YAML configuration file")
-	loader := config.NewLoader(config.ProducerKeys())
 	loader.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", err)
 		return exitConfig
 	}
-	cfg, err := config.LoadProducer(loader, *file, fs)
-	if err != nil {
+	if err := loader.Load(*file, fs); err != nil {
 		fmt.Fprintln(os.Stderr, "producer: invalid configuration:", config.OneLine(err))
 		return exitConfig
+	}
+	switch cmd {
+	case "config":
+		return exitCode(loader.WriteValues(os.Stdout), nil)
+	case "status":
+		return status(cfg)
 	}
 	log := cfg.Log.Logger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	gcfg := cfg.Gorgias
-	gcfg.Logger = log
-	api, err := gorgias.NewClient(gcfg)
+	cfg.Gorgias.Logger = log
+	api, err := gorgias.NewClient(cfg.Gorgias)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
 		return exitConfig
@@ -76,29 +83,15 @@ func run() int {
 		return exitConfig
 	}
 	obs := metrics.NewProducer(api.Stats)
-	srv, err := metrics.Serve(cfg.Observe.Listen, obs.Registry, obs.Health, log)
+	srv, err := metrics.Serve(cfg.Metrics.Listen, obs.Registry, obs.Health, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
-		return exitFailure
+		return exitCode(err, nil)
 	}
 	defer srv.Close()
-	p, err := producer.New(producer.Config{
-		Domain:          gcfg.Credentials.Domain,
-		TopicPrefix:     cfg.Kafka.TopicPrefix,
-		Entities:        cfg.Entities,
-		Topics:          producer.TopicConfig{Partitions: cfg.Partitions, ReplicationFactor: cfg.ReplicationFactor, RetentionMs: cfg.RetentionMs},
-		TransactionalID: cfg.TransactionalID,
-		Lookback:        cfg.Lookback,
-		IntervalStart:   cfg.IntervalStart,
-		IntervalEnd:     cfg.IntervalEnd,
-		PollInterval:    cfg.PollInterval,
-		Once:            cfg.Once,
-		ClockSkew:       cfg.ClockSkew,
-		ProgressEvery:   cfg.ProgressEvery,
-		Logger:          log,
-		Metrics:         obs,
-		Hooks:           obs.KafkaHooks(),
-	}, api, kopts)
+	pcfg := cfg.Producer
+	pcfg.Domain, pcfg.TopicPrefix, pcfg.Topics = cfg.Gorgias.Credentials.Domain, cfg.Kafka.TopicPrefix, cfg.Topics
+	pcfg.Logger, pcfg.Metrics, pcfg.Hooks = log, obs, obs.KafkaHooks()
+	p, err := producer.New(pcfg, api, kopts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
 		return exitConfig
@@ -119,7 +112,9 @@ func exitCode(err error, health *metrics.Health) int {
 	if err == nil {
 		return exitOK
 	}
-	health.SetNotReady(config.OneLine(err))
+	if health != nil {
+		health.SetNotReady(config.OneLine(err))
+	}
 	fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
 	if errors.Is(err, producer.ErrIncomplete) {
 		return exitIncomplete
@@ -128,20 +123,7 @@ func exitCode(err error, health *metrics.Health) int {
 }
 
 // status prints the committed watermark of each entity (producer status).
-func status(args []string) int {
-	fs := pflag.NewFlagSet("producer status", pflag.ContinueOnError)
-	file := fs.String("config", "", "YAML configuration file")
-	loader := config.NewLoader(config.ProducerKeys())
-	loader.RegisterFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(os.Stderr, "producer status:", err)
-		return exitConfig
-	}
-	cfg, err := config.LoadProducerStatus(loader, *file, fs)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "producer status: invalid configuration:", config.OneLine(err))
-		return exitConfig
-	}
+func status(cfg settings) int {
 	kopts, err := kafkaconn.Options(cfg.Kafka, cfg.Log.Logger(os.Stderr))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer status:", config.OneLine(err))
@@ -149,7 +131,7 @@ func status(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := producer.PrintStatus(ctx, os.Stdout, kopts, cfg.Kafka.TopicPrefix, cfg.Entities); err != nil {
+	if err := producer.PrintStatus(ctx, os.Stdout, kopts, cfg.Kafka.TopicPrefix, cfg.Producer.Entities); err != nil {
 		fmt.Fprintln(os.Stderr, "producer status:", config.OneLine(err))
 		return exitFailure
 	}

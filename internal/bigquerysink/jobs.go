@@ -22,7 +22,7 @@ type Retry struct {
 	// Base is the first back-off; it doubles up to Max, with jitter.
 	Base, Max time.Duration
 	// Attempts bounds the tries of one request or job (default 10).
-	Attempts int
+	Attempts int `config:"max_attempts" default:"10" min:"1" max:"100" help:"tries of one BigQuery request or job before the sink gives up"`
 	// Poll is the interval between job status polls.
 	Poll time.Duration
 }

@@ -35,14 +35,14 @@ type Config struct {
 	// (option.WithEndpoint + option.WithoutAuthentication), e.g.
 	// http://127.0.0.1:9050/bigquery/v2/; a bare base URL such as http://127.0.0.1:9050
 	// gets "/bigquery/v2/" (see EndpointURL).
-	Endpoint string
+	Endpoint string `config:"endpoint" help:"BigQuery API endpoint override for a fake or an emulator, e.g. http://127.0.0.1:9050 (a URL without a path gets /bigquery/v2/; no authentication); empty: the real BigQuery"`
 	// ClientOptions are added to the client's options (tests).
 	ClientOptions []option.ClientOption
 	// StagingExpiration is the expiration of per-batch staging tables, a safety net for
 	// tables a crash left behind (default 24h).
-	StagingExpiration time.Duration
+	StagingExpiration time.Duration `config:"staging_expiration" default:"24h" min:"1h" help:"expiration of per-batch staging tables left behind by a crash"`
 	// Retry tunes the sink's retries and job polling.
-	Retry Retry
+	Retry Retry `config:""`
 	// Logger receives debug lines and warnings (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -146,3 +146,29 @@ func Parse(list string) ([]Entity, error) {
 	}
 	return out, nil
 }
+
+// Selection is a configured list of entities: "all" or comma-separated names, in
+// catalog order. Its zero value, like "all", selects every entity.
+type Selection []Entity
+
+// UnmarshalText parses a list as Parse does.
+func (s *Selection) UnmarshalText(b []byte) error {
+	ents, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*s = ents
+	return nil
+}
+
+// MarshalText writes the names, comma-separated, or "all" for every entity.
+func (s Selection) MarshalText() ([]byte, error) {
+	if len(s) == 0 || len(s) == len(entities) {
+		return []byte("all"), nil
+	}
+	names := make([]string, len(s))
+	for i, e := range s {
+		names[i] = e.Name
+	}
+	return []byte(strings.Join(names, ",")), nil
+}

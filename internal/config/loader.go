@@ -8,10 +8,13 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,36 +44,56 @@ type Key struct {
 // Env returns the environment variable of the key.
 func (k Key) Env() string { return strings.ToUpper(strings.ReplaceAll(k.Name, ".", "_")) }
 
-// Loader reads keys through viper and converts them, collecting every error.
+// Loader reads the keys of its sections through viper, converts them into the
+// sections' structs and validates them, collecting every error.
 type Loader struct {
-	v    *viper.Viper
-	keys map[string]Key
-	errs []error
+	v           *viper.Viper
+	keys        map[string]Key
+	order       []string
+	bindings    []binding
+	validations []validation
+	errs        []error
 }
 
-// NewLoader returns a loader for keys with their defaults set and their environment
-// variables bound.
-func NewLoader(keys []Key) *Loader {
+// NewLoader returns a loader of the sections' keys, with their defaults set and their
+// environment variables bound. It panics when two sections declare one key.
+func NewLoader(sections ...Section) *Loader {
 	v := viper.New()
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	l := &Loader{v: v, keys: map[string]Key{}}
-	for _, k := range keys {
-		l.keys[k.Name] = k
-		v.SetDefault(k.Name, k.Default)
-		_ = v.BindEnv(k.Name, k.Env())
+	for _, s := range sections {
+		bs, vs := bind(s.Name+".", reflect.ValueOf(s.Config).Elem(), s.KnownOnly)
+		for _, b := range bs {
+			if _, dup := l.keys[b.key.Name]; dup {
+				panic("config: key declared twice: " + b.key.Name)
+			}
+			l.keys[b.key.Name] = b.key
+			l.order = append(l.order, b.key.Name)
+			v.SetDefault(b.key.Name, b.key.Default)
+			_ = v.BindEnv(b.key.Name, b.key.Env())
+			if !s.KnownOnly {
+				l.bindings = append(l.bindings, b)
+			}
+		}
+		l.validations = append(l.validations, vs...)
 	}
+	sort.Strings(l.order)
 	return l
+}
+
+// Keys returns every key, sorted by name.
+func (l *Loader) Keys() []Key {
+	out := make([]Key, 0, len(l.order))
+	for _, n := range l.order {
+		out = append(out, l.keys[n])
+	}
+	return out
 }
 
 // RegisterFlags adds one flag per key (--<key>, plus --<alias>) to fs. Flags are
 // strings, parsed later like every other source.
 func (l *Loader) RegisterFlags(fs *pflag.FlagSet) {
-	names := make([]string, 0, len(l.keys))
-	for n := range l.keys {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range l.order {
 		k := l.keys[n]
 		help := fmt.Sprintf("%s (env %s)", k.Help, k.Env())
 		if b, ok := k.Default.(bool); ok {
@@ -94,9 +117,24 @@ func (l *Loader) RegisterFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// Load reads the optional YAML file and binds the flags that were set on fs. A missing
-// file named explicitly is an error.
+// Load reads the optional YAML file and the flags that were set on fs, fills every
+// section and validates it. It returns every problem at once, joined; a missing file
+// named explicitly is one of them.
 func (l *Loader) Load(file string, fs *pflag.FlagSet) error {
+	if err := l.read(file, fs); err != nil {
+		return err
+	}
+	for _, b := range l.bindings {
+		l.fill(b)
+	}
+	for _, val := range l.validations {
+		val.v.Validate(func(key, why string) { l.Problem(val.prefix+key, why) })
+	}
+	return l.Err()
+}
+
+// read loads the file and the flags into viper.
+func (l *Loader) read(file string, fs *pflag.FlagSet) error {
 	if file != "" {
 		if _, err := os.Stat(file); err != nil {
 			return fmt.Errorf("config file: %w", err)
@@ -127,6 +165,56 @@ func (l *Loader) Load(file string, fs *pflag.FlagSet) error {
 	return nil
 }
 
+// envOnly refuses a secret that did not come from its environment variable (a config
+// file, or a flag visible in ps). Viper gives a flag precedence over the environment,
+// so a value that differs from the environment's came from elsewhere.
+func (l *Loader) envOnly(k Key) {
+	raw := l.rawString(k.Name)
+	env, inEnv := os.LookupEnv(k.Env())
+	if raw != "" && (!inEnv || env != raw) {
+		l.Problem(k.Name, "must be set only through the environment variable "+k.Env()+
+			" (or its _file key), not in a config file or flag")
+		l.v.Set(k.Name, "")
+	}
+}
+
+// WriteValues writes every loaded key with its environment variable and value, one
+// per line (key, env, value, tab-separated), secrets as *** and URIs redacted.
+func (l *Loader) WriteValues(w io.Writer) error {
+	for _, b := range l.bindings {
+		val := show(b.field)
+		switch {
+		case b.zero != "" && b.field.IsZero():
+			val = b.zero
+		case b.key.Secret && val != "":
+			val = "***"
+		case b.key.Redact != nil && val != "":
+			val = b.key.Redact(val)
+		}
+		if _, err := fmt.Fprintf(w, "%s\t%s\t%s\n", b.key.Name, b.key.Env(), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// show renders a loaded field in the syntax of the environment.
+func show(f reflect.Value) string {
+	switch x := f.Interface().(type) {
+	case []string:
+		return strings.Join(x, ",")
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		return x.Format(time.RFC3339)
+	case encoding.TextMarshaler:
+		b, _ := x.MarshalText()
+		return string(b)
+	}
+	return fmt.Sprint(f.Interface())
+}
+
 // Set overrides a key (highest precedence), e.g. from a sub-command argument.
 func (l *Loader) Set(key string, v any) { l.v.Set(key, v) }
 
@@ -145,6 +233,14 @@ func (l *Loader) bad(key string, raw any, why string) {
 // Problem records a validation problem found by the caller about key.
 func (l *Loader) Problem(key string, why string) {
 	l.bad(key, l.raw(key), why)
+}
+
+// rawString returns the key's value untrimmed ("" when unset).
+func (l *Loader) rawString(key string) string {
+	if raw := l.raw(key); raw != nil {
+		return fmt.Sprint(raw)
+	}
+	return ""
 }
 
 func (l *Loader) raw(key string) any {

@@ -68,7 +68,7 @@ type Config struct {
 	// Changelog also keeps <entity>_changelog tables (append-only, every version).
 	Changelog bool
 	// Threads is DuckDB's thread count (0 = DuckDB default: one per core).
-	Threads int
+	Threads int `config:"threads" default:"1" min:"0" max:"1024" help:"DuckDB threads (0: one per core); 1 keeps memory lowest and is the cheapest in CPU"`
 	// MemoryLimit is DuckDB's memory limit, e.g. "512MB" ("" = DuckDB default: 80% of
 	// RAM). Data beyond it spills to a temporary directory next to the file. Setting
 	// it also makes the sink favour a small process over speed (see
@@ -76,7 +76,7 @@ type Config struct {
 	// this plus DuckDB's unaccounted allocations, Go's heap and about 60 MB of
 	// resident code: the consumer's 1M-record replay peaked at about 230 MiB with
 	// 64MB here (see BlockSize for how low it can go).
-	MemoryLimit string
+	MemoryLimit string `config:"memory_limit" default:"64MB" help:"DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"`
 	// CheckpointThreshold is the WAL size that makes DuckDB checkpoint (compress and
 	// write the new rows into the file): default DefaultCheckpointThreshold (512MB),
 	// or DefaultCappedCheckpointThreshold (32MB) when MemoryLimit is set. Rows not yet
@@ -88,7 +88,7 @@ type Config struct {
 	// 16MB threshold made the sink 2-3 times slower, with 16,384-row groups 32MB costs
 	// the append-only replay nothing measurable (the upsert benchmark, half updates,
 	// loses about a third). The WAL is replayed on the next Open after a crash.
-	CheckpointThreshold string
+	CheckpointThreshold string `config:"checkpoint_threshold" default:"32MB" help:"WAL size that triggers a DuckDB checkpoint"`
 	// BlockSize is the block size in bytes of a file the sink creates (0:
 	// DefaultBlockSize): a power of two from 16 KiB to 256 KiB. A file that exists
 	// keeps the block size it was created with. DuckDB keeps the unfilled last block

@@ -61,23 +61,23 @@ var defaultUA = sync.OnceValue(func() string {
 // negative values are rejected by NewClient.
 type Config struct {
 	// Credentials of the account; Domain, Email and APIKey are required.
-	Credentials Credentials
+	Credentials Credentials `config:"uri" secret:"true" help:"Gorgias account as gorgias://<domain>?api_key=<key>&email=<email>"`
 	// BaseURL overrides the API root, default "https://<domain>.gorgias.com/api".
 	// Any http(s) URL is accepted, e.g. "http://127.0.0.1:8089" (a simulator)
 	// or "https://proxy.example/gorgias/api": if its path does not end in
 	// "/api", "/api" is appended, so both forms address the same root.
 	// It must not carry user info, a query or a fragment.
-	BaseURL string
+	BaseURL string `config:"base_url" help:"override of https://<domain>.gorgias.com/api (proxies, simulator)"`
 	// Transport sends the requests; nil uses a clone of http.DefaultTransport.
 	// Tests pass an in-process RoundTripper.
 	Transport http.RoundTripper
 	// RateLimit is the account budget (bucket capacity) per RateWindow,
 	// default 40. The limit reported in X-Gorgias-Account-Api-Call-Limit
 	// replaces it as soon as a response carries one.
-	RateLimit int
+	RateLimit int `config:"rate_limit" default:"40" min:"1" max:"10000" help:"API requests allowed per window for the account"`
 	// RateWindow is the time the bucket takes to drain completely, default
 	// 20s (10s on Enterprise accounts).
-	RateWindow time.Duration
+	RateWindow time.Duration `config:"rate_window" default:"20s" min:"1s" help:"length of the rate-limit window"`
 	// SafetyMargin is the number of requests kept free in the bucket, default 1.
 	// It absorbs errors of the client's estimate of the bucket level (server
 	// rounding, out-of-order answers, jitter of the delay before the server
@@ -86,7 +86,7 @@ type Config struct {
 	SafetyMargin int
 	// MaxRetries bounds retries of 5xx, timeouts, transport errors and
 	// malformed bodies per request, default 8.
-	MaxRetries int
+	MaxRetries int `config:"max_retries" default:"8" min:"0" max:"100" help:"retries of 5xx, timeouts and malformed answers"`
 	// Max429Retries bounds consecutive 429 answers per request, default 30.
 	Max429Retries int
 	// BackoffBase and BackoffMax shape the full-jitter exponential back-off:
@@ -97,7 +97,7 @@ type Config struct {
 	// RetryAfterMax caps the wait taken from a 429's Retry-after, default 120s.
 	RetryAfterMax time.Duration
 	// RequestTimeout bounds one attempt (connect, headers and body), default 60s.
-	RequestTimeout time.Duration
+	RequestTimeout time.Duration `config:"request_timeout" default:"60s" min:"1s" help:"timeout of one API request"`
 	// UserAgent defaults to DefaultUserAgent().
 	UserAgent string
 	// Logger receives debug lines per request and (rate-limited) warnings

@@ -17,14 +17,13 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
 )
 
 // Options returns the kgo options that reach the cluster described by cfg: seed brokers,
 // client id, TLS and SASL when configured, and a log adapter that forwards franz-go
 // warnings and errors to log. It fails, naming the key and file, when a TLS file cannot
 // be read or holds no valid PEM; errors never contain the SASL password.
-func Options(cfg config.Kafka, log *slog.Logger) ([]kgo.Opt, error) {
+func Options(cfg Config, log *slog.Logger) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.ClientID(cfg.ClientID),
@@ -43,7 +42,7 @@ func Options(cfg config.Kafka, log *slog.Logger) ([]kgo.Opt, error) {
 	}
 	if log != nil {
 		opts = append(opts, kgo.WithLogger(logger{log}))
-		if cfg.SASL.Mechanism == config.SASLPlain && !cfg.TLS.Enabled {
+		if cfg.SASL.Mechanism == SASLPlain && !cfg.TLS.Enabled {
 			log.Warn("kafka: SASL PLAIN without TLS sends the password unencrypted; set kafka.tls.enabled")
 		}
 		log.Debug("kafka connection", "brokers", cfg.Brokers, "tls", cfg.TLS.Enabled,
@@ -55,7 +54,7 @@ func Options(cfg config.Kafka, log *slog.Logger) ([]kgo.Opt, error) {
 // TLSConfig builds the client TLS configuration: TLS 1.2 or later, the CA file's
 // certificates as roots (else the system's), the client certificate for mutual TLS and
 // the expected server name (else kgo uses each broker's host).
-func TLSConfig(t config.KafkaTLS) (*tls.Config, error) {
+func TLSConfig(t TLS) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
 	if t.CAFile != "" {
 		pool, err := loadCAs(t.CAFile)
@@ -110,16 +109,16 @@ func loadCAs(file string) (*x509.CertPool, error) {
 }
 
 // Mechanism returns the SASL mechanism of s, or nil when SASL is off (mechanism "").
-func Mechanism(s config.KafkaSASL) (sasl.Mechanism, error) {
+func Mechanism(s SASL) (sasl.Mechanism, error) {
 	pw := s.Password.Reveal()
 	switch s.Mechanism {
 	case "":
 		return nil, nil
-	case config.SASLPlain:
+	case SASLPlain:
 		return plain.Auth{User: s.Username, Pass: pw}.AsMechanism(), nil
-	case config.SASLScramSHA256:
+	case SASLScramSHA256:
 		return scram.Auth{User: s.Username, Pass: pw}.AsSha256Mechanism(), nil
-	case config.SASLScramSHA512:
+	case SASLScramSHA512:
 		return scram.Auth{User: s.Username, Pass: pw}.AsSha512Mechanism(), nil
 	}
 	return nil, fmt.Errorf("kafka.sasl.mechanism %q: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)

@@ -57,7 +57,7 @@ var fast = []kgo.Opt{
 }
 
 // roundTrip produces one record with cfg's options and consumes it back.
-func roundTrip(t *testing.T, cfg config.Kafka) {
+func roundTrip(t *testing.T, cfg Config) {
 	t.Helper()
 	opts, err := Options(cfg, nil)
 	if err != nil {
@@ -100,12 +100,12 @@ func roundTrip(t *testing.T, cfg config.Kafka) {
 
 // connectErr returns the error of one metadata request through cfg's options (nil if it
 // succeeded). kgo does not retry a failed Ping, so a refused handshake fails at once.
-func connectErr(t *testing.T, cfg config.Kafka) error {
+func connectErr(t *testing.T, cfg Config) error {
 	t.Helper()
 	return connectErrLog(t, cfg, nil)
 }
 
-func connectErrLog(t *testing.T, cfg config.Kafka, log *slog.Logger) error {
+func connectErrLog(t *testing.T, cfg Config, log *slog.Logger) error {
 	t.Helper()
 	opts, err := Options(cfg, log)
 	if err != nil {
@@ -122,10 +122,10 @@ func connectErrLog(t *testing.T, cfg config.Kafka, log *slog.Logger) error {
 }
 
 func TestSASLMechanisms(t *testing.T) {
-	for _, mech := range []string{config.SASLPlain, config.SASLScramSHA256, config.SASLScramSHA512} {
+	for _, mech := range []string{SASLPlain, SASLScramSHA256, SASLScramSHA512} {
 		t.Run(mech, func(t *testing.T) {
 			c := newCluster(t, kfake.EnableSASL(), kfake.Superuser(mech, "gorgias", secret))
-			cfg := config.Kafka{Brokers: c.ListenAddrs(), ClientID: "test", SASL: config.KafkaSASL{
+			cfg := Config{Brokers: c.ListenAddrs(), ClientID: "test", SASL: SASL{
 				Mechanism: mech, Username: "gorgias", Password: secret}}
 			roundTrip(t, cfg)
 
@@ -166,7 +166,7 @@ func TestSASLMechanisms(t *testing.T) {
 				}
 			}
 
-			if err := connectErr(t, config.Kafka{Brokers: cfg.Brokers, ClientID: "test"}); err == nil {
+			if err := connectErr(t, Config{Brokers: cfg.Brokers, ClientID: "test"}); err == nil {
 				t.Error("client without SASL accepted by a SASL cluster")
 			}
 		})
@@ -279,7 +279,7 @@ func TestTLS(t *testing.T) {
 
 	t.Run("server certificate verified with the CA file", func(t *testing.T) {
 		brokers := cluster(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{p.serverCert}}))
-		cfg := config.Kafka{Brokers: brokers, ClientID: "test", TLS: config.KafkaTLS{Enabled: true, CAFile: p.caFile}}
+		cfg := Config{Brokers: brokers, ClientID: "test", TLS: TLS{Enabled: true, CAFile: p.caFile}}
 		roundTrip(t, cfg)
 
 		cfg.TLS.CAFile = p.otherCAFile
@@ -288,14 +288,14 @@ func TestTLS(t *testing.T) {
 			t.Fatalf("untrusted CA: want an unknown authority error, got %v", err)
 		}
 		// Without TLS the client cannot talk to a TLS listener.
-		if err := connectErr(t, config.Kafka{Brokers: brokers, ClientID: "test"}); err == nil {
+		if err := connectErr(t, Config{Brokers: brokers, ClientID: "test"}); err == nil {
 			t.Fatal("plaintext client accepted by a TLS listener")
 		}
 	})
 
 	t.Run("server name", func(t *testing.T) {
 		brokers := cluster(t, kfake.TLS(&tls.Config{Certificates: []tls.Certificate{p.namedServerCert}}))
-		cfg := config.Kafka{Brokers: brokers, ClientID: "test", TLS: config.KafkaTLS{Enabled: true, CAFile: p.caFile}}
+		cfg := Config{Brokers: brokers, ClientID: "test", TLS: TLS{Enabled: true, CAFile: p.caFile}}
 		// The certificate does not name 127.0.0.1 ...
 		if err := connectErr(t, cfg); err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
 			t.Fatalf("certificate for another name accepted, or unclear error: %v", err)
@@ -308,10 +308,10 @@ func TestTLS(t *testing.T) {
 	t.Run("mutual TLS with SCRAM", func(t *testing.T) {
 		brokers := cluster(t,
 			kfake.TLS(&tls.Config{Certificates: []tls.Certificate{p.serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.serverPool}),
-			kfake.EnableSASL(), kfake.Superuser(config.SASLScramSHA512, "gorgias", secret))
-		cfg := config.Kafka{Brokers: brokers, ClientID: "test",
-			TLS:  config.KafkaTLS{Enabled: true, CAFile: p.caFile, CertFile: p.clientCertFile, KeyFile: p.clientKeyFile},
-			SASL: config.KafkaSASL{Mechanism: config.SASLScramSHA512, Username: "gorgias", Password: secret}}
+			kfake.EnableSASL(), kfake.Superuser(SASLScramSHA512, "gorgias", secret))
+		cfg := Config{Brokers: brokers, ClientID: "test",
+			TLS:  TLS{Enabled: true, CAFile: p.caFile, CertFile: p.clientCertFile, KeyFile: p.clientKeyFile},
+			SASL: SASL{Mechanism: SASLScramSHA512, Username: "gorgias", Password: secret}}
 		roundTrip(t, cfg)
 
 		noCert := cfg
@@ -336,20 +336,20 @@ func TestTLSFileErrors(t *testing.T) {
 
 	for _, c := range []struct {
 		name string
-		tls  config.KafkaTLS
+		tls  TLS
 		want []string
 	}{
-		{"missing CA", config.KafkaTLS{CAFile: filepath.Join(p.dir, "nope.pem")}, []string{"kafka.tls.ca_file", "no such file"}},
-		{"CA without PEM", config.KafkaTLS{CAFile: garbage}, []string{"kafka.tls.ca_file", "garbage.pem", "no PEM certificate"}},
-		{"CA block not a certificate", config.KafkaTLS{CAFile: badBlock}, []string{"kafka.tls.ca_file", "PEM block 1"}},
-		{"key given as CA", config.KafkaTLS{CAFile: p.clientKeyFile}, []string{"kafka.tls.ca_file", `"PRIVATE KEY", want CERTIFICATE`}},
-		{"certificate without key", config.KafkaTLS{CertFile: p.clientCertFile}, []string{"kafka.tls.key_file"}},
-		{"key of another certificate", config.KafkaTLS{CertFile: p.clientCertFile, KeyFile: p.untrK}, []string{"kafka.tls.cert_file", "kafka.tls.key_file", "does not match"}},
-		{"key file is not PEM", config.KafkaTLS{CertFile: p.clientCertFile, KeyFile: garbage}, []string{"kafka.tls.key_file", "PEM"}},
+		{"missing CA", TLS{CAFile: filepath.Join(p.dir, "nope.pem")}, []string{"kafka.tls.ca_file", "no such file"}},
+		{"CA without PEM", TLS{CAFile: garbage}, []string{"kafka.tls.ca_file", "garbage.pem", "no PEM certificate"}},
+		{"CA block not a certificate", TLS{CAFile: badBlock}, []string{"kafka.tls.ca_file", "PEM block 1"}},
+		{"key given as CA", TLS{CAFile: p.clientKeyFile}, []string{"kafka.tls.ca_file", `"PRIVATE KEY", want CERTIFICATE`}},
+		{"certificate without key", TLS{CertFile: p.clientCertFile}, []string{"kafka.tls.key_file"}},
+		{"key of another certificate", TLS{CertFile: p.clientCertFile, KeyFile: p.untrK}, []string{"kafka.tls.cert_file", "kafka.tls.key_file", "does not match"}},
+		{"key file is not PEM", TLS{CertFile: p.clientCertFile, KeyFile: garbage}, []string{"kafka.tls.key_file", "PEM"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.tls.Enabled = true
-			_, err := Options(config.Kafka{Brokers: []string{"127.0.0.1:1"}, TLS: c.tls}, nil)
+			_, err := Options(Config{Brokers: []string{"127.0.0.1:1"}, TLS: c.tls}, nil)
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -364,7 +364,7 @@ func TestTLSFileErrors(t *testing.T) {
 		})
 	}
 
-	if _, err := Options(config.Kafka{Brokers: []string{"127.0.0.1:1"}, SASL: config.KafkaSASL{Mechanism: "GSSAPI"}}, nil); err == nil ||
+	if _, err := Options(Config{Brokers: []string{"127.0.0.1:1"}, SASL: SASL{Mechanism: "GSSAPI"}}, nil); err == nil ||
 		!strings.Contains(err.Error(), "kafka.sasl.mechanism") {
 		t.Errorf("unknown mechanism: %v", err)
 	}

@@ -14,12 +14,12 @@ import (
 // TopicConfig says how the producer creates missing topics.
 type TopicConfig struct {
 	// Partitions of each entity topic (default 3).
-	Partitions int32
+	Partitions int32 `config:"partitions" default:"3" min:"1" max:"10000" help:"partitions of entity topics created by the producer"`
 	// ReplicationFactor of every topic; -1 means the broker default (default -1).
-	ReplicationFactor int16
+	ReplicationFactor int16 `config:"replication_factor" default:"-1" min:"-1" max:"32" help:"replication factor of created topics (-1: broker default)"`
 	// RetentionMs of entity topics; -1 keeps records forever so history can be replayed
 	// (default -1).
-	RetentionMs int64
+	RetentionMs int64 `config:"retention_ms" default:"-1" min:"-1" help:"retention of entity topics in ms (-1: forever, so history can be replayed)"`
 }
 
 func (t TopicConfig) withDefaults() TopicConfig {

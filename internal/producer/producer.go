@@ -36,35 +36,36 @@ type Config struct {
 	// TopicPrefix prefixes every topic (default "gorgias.").
 	TopicPrefix string
 	// Entities to sweep, in order (default all).
-	Entities []catalog.Entity
+	Entities catalog.Selection `config:"entities" default:"all" alias:"entities" help:"entities to sweep, comma-separated, or all"`
 	// Topics says how missing topics are created.
-	Topics TopicConfig
+	Topics TopicConfig `config:"-"`
 	// TransactionalID of the Kafka producer (default "<prefix>producer"). Two producers
 	// with the same id fence each other: the newer one wins.
-	TransactionalID string
+	TransactionalID string `config:"transactional_id" help:"Kafka transactional id (default <prefix>producer)"`
 	// Lookback is how far behind the newest created_datetime the sweeps of messages and
 	// surveys re-read, to see objects that changed after creation (default 7 days).
-	Lookback time.Duration
+	Lookback time.Duration `config:"lookback" default:"168h" help:"window re-read for messages and surveys, which change after creation"`
 	// IntervalStart and IntervalEnd, when set, bound the versions a run publishes
 	// (inclusive), like ingestr's --interval-start/--interval-end.
-	IntervalStart, IntervalEnd time.Time
+	IntervalStart time.Time `config:"interval_start" alias:"interval-start" help:"publish only versions at or after this time (RFC 3339 or date)"`
+	IntervalEnd   time.Time `config:"interval_end" alias:"interval-end" help:"publish only versions at or before this time (RFC 3339 or date)"`
 	// PollInterval is the pause between two rounds of sweeps in continuous mode
 	// (default 1 minute).
-	PollInterval time.Duration
+	PollInterval time.Duration `config:"poll_interval" default:"1m" min:"1s" help:"pause between sweeps in continuous mode"`
 	// Once makes Run return after one sweep of each entity; stopped before every sweep
 	// finished, Run returns ErrIncomplete instead of nil.
-	Once bool
+	Once bool `config:"once" alias:"once" help:"sweep each entity once, then exit"`
 	// PageSize is the list limit (default and maximum 100).
 	PageSize int
 	// ClockSkew is subtracted from the Gorgias server time to get a sweep's AsOf for
 	// entities with a derived version (default 5 s).
-	ClockSkew time.Duration
+	ClockSkew time.Duration `config:"clock_skew" default:"5s" help:"allowance for clock skew between Gorgias servers"`
 	// MaxSegments caps the covered segments kept per entity (default 32). Only interval
 	// runs reaching further back than the last MaxSegments sweeps of messages or surveys
 	// can then re-publish a version already published.
 	MaxSegments int
 	// ProgressEvery is the interval of progress log lines during a sweep (default 10 s).
-	ProgressEvery time.Duration
+	ProgressEvery time.Duration `config:"progress_every" default:"10s" min:"100ms" help:"interval of progress log lines during a sweep"`
 	// Logger receives progress and lifecycle lines (default slog.Default()).
 	Logger *slog.Logger
 	// Metrics, if set, is told about every page and sweep.

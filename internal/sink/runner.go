@@ -21,39 +21,39 @@ import (
 type Config struct {
 	// Name identifies the sink (e.g. "duckdb"); it names the consumer group and appears
 	// in dead-letter headers.
-	Name string
+	Name string `config:"name" help:"sink name (consumer group <prefix>sink-<name>); default the destination's sink (duckdb, bigquery, postgres)"`
 	// Group is the Kafka consumer group (default "<prefix>sink-<name>"). Its committed
 	// offsets only serve lag monitoring: the sink's stored offsets are the truth.
-	Group string
+	Group string `config:"group" help:"Kafka consumer group, for lag monitoring only (default <prefix>sink-<name>)"`
 	// InstanceID makes a continuous runner a static member of the group (Kafka's
 	// group.instance.id): a runner restarted with the same id gets its partitions back at
 	// once instead of waiting for the dead member's session to time out. Each running
 	// instance of one sink needs its own id; a second runner with the same id fences the
 	// first. Empty means dynamic membership.
-	InstanceID string
+	InstanceID string `config:"instance_id" help:"static consumer-group membership id (group.instance.id) of a continuous consumer: a restart with the same id resumes at once; each running instance of one sink needs its own; default the sink name; none: dynamic membership"`
 	// TopicPrefix of the entity topics (default "gorgias.").
 	TopicPrefix string
 	// Entities to consume (default all).
-	Entities []catalog.Entity
+	Entities catalog.Selection `config:"entities" default:"all" alias:"entities" help:"entities to consume, comma-separated, or all"`
 	// BatchMaxRecords closes a batch at this many records (default 10,000).
-	BatchMaxRecords int
+	BatchMaxRecords int `config:"batch_max_records" default:"5000" min:"1" max:"10000000" help:"a batch closes at this many records"`
 	// BatchMaxBytes closes a batch at this many bytes of record values (default 16 MiB).
-	BatchMaxBytes int
+	BatchMaxBytes int `config:"batch_max_bytes" default:"16777216" min:"1024" max:"17179869184" help:"a batch closes at this many bytes of record values"`
 	// BatchMaxWait closes a non-empty batch this long after its first record (default 5 s).
-	BatchMaxWait time.Duration
+	BatchMaxWait time.Duration `config:"batch_max_wait" default:"auto" zero:"auto" min:"10ms" help:"a non-empty batch closes this long after its first record; auto: the sink's own default (5s DuckDB and PostgreSQL, 1m BigQuery for its job quotas)"`
 	// MemoryBudget bounds the bytes of fetched records held by the runner and the Kafka
 	// client together (default 128 MiB): fetch sizes are derived from it, and every
 	// partition is paused while a batch holds more than half of it.
-	MemoryBudget int
+	MemoryBudget int `config:"memory_budget" default:"33554432" min:"1048576" max:"1099511627776" help:"bytes of fetched records held at most; partitions pause beyond half of it"`
 	// Once makes Run return nil only once every partition of every subscribed topic has
 	// its stored offset at the end offset (last stable offset) listed at start. Such a
 	// run does not join the consumer group: it assigns itself every partition directly
 	// (the destination's offset check fences any concurrent writer), so partitions that
 	// a dead group member still holds cannot hold it up.
-	Once bool
+	Once bool `config:"once" alias:"once" help:"consume every partition until its stored offset reaches the end offset seen at start, then exit 0 (3 if interrupted or stalled)"`
 	// OnceStallTimeout bounds a Once run: when no partition's stored offset advanced for
 	// this long while some are behind, Run returns ErrIncomplete (default 5 minutes).
-	OnceStallTimeout time.Duration
+	OnceStallTimeout time.Duration `config:"once_stall_timeout" default:"5m" min:"1s" help:"with --once or replay: give up (exit 3, naming the partitions behind) when nothing was stored for this long"`
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Metrics, if set, is told about every batch and dead letter.

@@ -1,0 +1,36 @@
+package bigquerysink
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+)
+
+// BatchMaxWait is the BigQuery sink's batch wait when sink.batch_max_wait is auto: a
+// minute bounds the load and DML jobs per day (see the README).
+const BatchMaxWait = time.Minute
+
+// The BigQuery sink serves bigquery:// destinations; its keys are bigquery.* (Config's
+// tags).
+func init() {
+	sink.Register(sink.Driver[Config]{
+		Name: "bigquery", Schemes: []string{"bigquery"}, BatchMaxWait: BatchMaxWait,
+		Open: func(ctx context.Context, d sink.Dest, cfg Config) (sink.Sink, error) {
+			dest, err := ParseURI(d.URI)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Dest, cfg.Dataset, cfg.TopicPrefix, cfg.Logger = dest, d.Schema, d.TopicPrefix, d.Logger
+			return Open(ctx, cfg)
+		},
+	})
+}
+
+// Validate checks that an endpoint override is an http(s) URL.
+func (c *Config) Validate(report func(key, why string)) {
+	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		report("endpoint", "must be an http:// or https:// URL")
+	}
+}
