@@ -179,7 +179,8 @@ func (l *Loader) envOnly(k Key) {
 }
 
 // WriteValues writes every loaded key with its environment variable and value, one
-// per line (key, env, value, tab-separated), secrets as *** and URIs redacted.
+// per line (key, env, value, tab-separated; secret keys end with a fourth column
+// "secret"), secret values as *** and URIs redacted.
 func (l *Loader) WriteValues(w io.Writer) error {
 	for _, b := range l.bindings {
 		val := show(b.field)
@@ -191,7 +192,11 @@ func (l *Loader) WriteValues(w io.Writer) error {
 		case b.key.Redact != nil && val != "":
 			val = b.key.Redact(val)
 		}
-		if _, err := fmt.Fprintf(w, "%s\t%s\t%s\n", b.key.Name, b.key.Env(), val); err != nil {
+		mark := ""
+		if b.key.Secret {
+			mark = "\tsecret"
+		}
+		if _, err := fmt.Fprintf(w, "%s\t%s\t%s%s\n", b.key.Name, b.key.Env(), val, mark); err != nil {
 			return err
 		}
 	}

@@ -3,18 +3,19 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net/url"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 )
 
 const root = "../../"
@@ -50,10 +51,51 @@ type service struct {
 	}
 }
 
-// binaries maps a Dockerfile target to the configuration keys of its binary.
-var binaries = map[string]func() []config.Key{
-	"producer": config.ProducerKeys,
-	"consumer": config.ConsumerKeys,
+// keyInfo is one configuration key of a binary, as its `config` sub-command prints it.
+type keyInfo struct {
+	Name, Value string
+	Secret      bool
+}
+
+// binaryConfig runs `<target> config` of the built binary with exactly env (plus PATH
+// and HOME) and returns its keys by environment variable, or its exit code and stderr.
+func binaryConfig(t *testing.T, target string, env map[string]string) (map[string]keyInfo, int, string) {
+	t.Helper()
+	bin := proctest.Build(t, root+target)
+	cmd := exec.Command(bin, "config")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return nil, ee.ExitCode(), stderr.String()
+	}
+	keys := map[string]keyInfo{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			t.Fatalf("%s config: bad line %q", target, line)
+		}
+		keys[f[1]] = keyInfo{Name: f[0], Value: f[2], Secret: len(f) > 3 && f[3] == "secret"}
+	}
+	return keys, 0, ""
+}
+
+// defaultKeys returns the keys of a binary with their defaults (the producer needs an
+// account to load).
+func defaultKeys(t *testing.T, target string) map[string]keyInfo {
+	t.Helper()
+	keys, code, stderr := binaryConfig(t, target, map[string]string{"GORGIAS_URI": "gorgias://x?api_key=k&email=e@example.com"})
+	if code != 0 {
+		t.Fatalf("%s config exits %d: %s", target, code, stderr)
+	}
+	return keys
 }
 
 func readCompose(t *testing.T) (compose, []string) {
@@ -133,14 +175,6 @@ func dockerfileStages(t *testing.T) map[string]string {
 		stages[string(b[m[2]:m[3]])] = string(b[m[0]:end])
 	}
 	return stages
-}
-
-func envNames(keys []config.Key) map[string]config.Key {
-	m := map[string]config.Key{}
-	for _, k := range keys {
-		m[k.Env()] = k
-	}
-	return m
 }
 
 var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
@@ -225,8 +259,7 @@ func TestComposeServices(t *testing.T) {
 			}
 
 			// Our images.
-			keysOf, ok := binaries[s.Build.Target]
-			if !ok || s.Build.Context != "." {
+			if (s.Build.Target != "producer" && s.Build.Target != "consumer") || s.Build.Context != "." {
 				t.Fatalf("build %+v: want context . and target producer or consumer", *s.Build)
 			}
 			stage, ok := stages[s.Build.Target]
@@ -239,7 +272,7 @@ func TestComposeServices(t *testing.T) {
 			if dep, ok := s.DependsOn["kafka"]; !ok || dep.Condition != "service_healthy" {
 				t.Error("does not wait for a healthy kafka")
 			}
-			keys := envNames(keysOf())
+			keys := defaultKeys(t, s.Build.Target)
 			for k := range s.Environment {
 				if _, ok := keys[k]; !ok {
 					t.Errorf("environment %s is not a configuration key of the %s binary", k, s.Build.Target)
@@ -250,8 +283,8 @@ func TestComposeServices(t *testing.T) {
 			}
 			// The health probe is in the image and probes the binary's own metrics port,
 			// which is the one published.
-			listen, ok := keys["METRICS_LISTEN"].Default.(string)
-			if !ok {
+			listen := keys["METRICS_LISTEN"].Value
+			if listen == "" {
 				t.Fatalf("the %s binary has no metrics.listen key: nothing serves /readyz", s.Build.Target)
 			}
 			port := strings.TrimPrefix(listen, ":")
@@ -288,7 +321,10 @@ func TestComposeServices(t *testing.T) {
 func TestEnvExample(t *testing.T) {
 	c, scalars := readCompose(t)
 	active, documented := envExample(t)
-	keys := envNames(append(config.ProducerKeys(), config.ConsumerKeys()...))
+	keys := defaultKeys(t, "producer")
+	for k, v := range defaultKeys(t, "consumer") {
+		keys[k] = v
+	}
 
 	used := map[string]bool{}
 	for _, s := range scalars {
@@ -353,25 +389,12 @@ func TestEnvExampleLoads(t *testing.T) {
 			for k, v := range s.Environment {
 				env[k] = interpolate(v, active)
 			}
-			for k, v := range env {
-				t.Setenv(k, v)
+			keys, code, stderr := binaryConfig(t, s.Build.Target, env)
+			if code != 0 {
+				t.Fatalf("%s does not start with .env.example: exit %d: %s", name, code, stderr)
 			}
-			keys := binaries[s.Build.Target]()
-			l := config.NewLoader(keys)
-			fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-			l.RegisterFlags(fs)
-			var err error
-			if s.Build.Target == "producer" {
-				_, err = config.LoadProducer(l, "", fs)
-			} else {
-				var cfg config.Consumer
-				cfg, err = config.LoadConsumer(l, "", fs)
-				if err == nil && cfg.Name != strings.TrimPrefix(name, "sink-") {
-					t.Errorf("sink name %q, want %q", cfg.Name, strings.TrimPrefix(name, "sink-"))
-				}
-			}
-			if err != nil {
-				t.Fatalf("%s does not start with .env.example: %v", name, err)
+			if s.Build.Target == "consumer" && keys["SINK_NAME"].Value != strings.TrimPrefix(name, "sink-") {
+				t.Errorf("sink name %q, want %q", keys["SINK_NAME"].Value, strings.TrimPrefix(name, "sink-"))
 			}
 		})
 	}
