@@ -27,12 +27,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/bigquerysink"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/duckdbdest"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
@@ -69,12 +68,12 @@ type harness struct {
 	t     *testing.T
 	w     *sinktest.World
 	bin   string
-	dest  *procDest
+	dest  *sinktest.Destination
 	procs []*proctest.Proc
 	names []string
 }
 
-func newHarness(t *testing.T, sim gorgiassim.Config, newDest func(*testing.T, *sinktest.World) *procDest) *harness {
+func newHarness(t *testing.T, sim gorgiassim.Config, newDest sinktest.NewDestination) *harness {
 	t.Helper()
 	bin := proctest.Build(t, ".")
 	w := sinktest.NewWorld(t, sim, kfake.DataDir(t.TempDir()))
@@ -101,7 +100,7 @@ func (h *harness) start(name string, env []string, args ...string) *proctest.Pro
 		"LOG_LEVEL=debug",
 		"SINK_BATCH_MAX_WAIT=500ms",
 	}
-	env = append(append(base, h.dest.env...), env...)
+	env = append(append(base, h.dest.Env...), env...)
 	p := proctest.Start(h.t, h.bin, env, args...)
 	h.procs, h.names = append(h.procs, p), append(h.names, name)
 	return p
@@ -184,16 +183,16 @@ func behind(stored, end map[sink.TopicPartition]int64) []string {
 func (h *harness) checkDone() {
 	h.t.Helper()
 	end := h.endOffsets()
-	st := h.dest.read(h.t)
-	if b := behind(st.offsets, end); len(b) > 0 {
+	st := h.dest.Read(h.t)
+	if b := behind(st.Offsets, end); len(b) > 0 {
 		h.t.Errorf("stored offsets not at the end offsets: %v", b)
 	}
 	recs := h.topicRecords(end)
 	for _, e := range catalog.All() {
-		h.dest.form.CheckTruth(h.t, h.w.Reg, h.w.Sim, e, st.rows[e.Name])
+		h.dest.Form.CheckTruth(h.t, h.w.Reg, h.w.Sim, e, st.Rows[e.Name])
 		versions := map[string]bool{}
 		offsets := map[[2]int64]bool{}
-		for _, r := range st.changelog[e.Name] {
+		for _, r := range st.Changelog[e.Name] {
 			v := fmt.Sprint(r[catalog.Key], "@", r[e.VersionField].(time.Time).UnixMicro())
 			if versions[v] {
 				h.t.Errorf("%s changelog: version %s twice", e.Name, v)
@@ -217,7 +216,7 @@ func (h *harness) checkDone() {
 		if missing > 0 {
 			h.t.Errorf("%s changelog: %d of the topic's %d records missing", e.Name, missing, len(recs[e.Name]))
 		}
-		h.t.Logf("%s: %d rows, %d changelog rows, %d records in the topic", e.Name, len(st.rows[e.Name]), len(st.changelog[e.Name]), len(recs[e.Name]))
+		h.t.Logf("%s: %d rows, %d changelog rows, %d records in the topic", e.Name, len(st.Rows[e.Name]), len(st.Changelog[e.Name]), len(recs[e.Name]))
 	}
 }
 
@@ -271,124 +270,6 @@ func (h *harness) topicRecords(end map[sink.TopicPartition]int64) map[string]map
 	return out
 }
 
-// procDest is a destination the consumer process writes, as the tests see it.
-type procDest struct {
-	name string
-	// env selects the destination in the consumer's environment.
-	env []string
-	// form is how the destination represents values (for CheckTruth).
-	form sinktest.Form
-	// read returns what the destination holds; no consumer may run meanwhile.
-	read func(t *testing.T) destState
-	// batch is the chaos test's batch size and maxKill the highest batch count after
-	// which a run is killed, so that the three kills land while most of the load is
-	// still to come; subDelay bounds the random delay after that batch (about one
-	// batch's write time, so kills also land inside writes).
-	batch, maxKill int
-	subDelay       time.Duration
-}
-
-type destState struct {
-	rows, changelog map[string][]map[string]any
-	offsets         map[sink.TopicPartition]int64
-}
-
-// duckDBDest is a DuckDB file, read in-process through the pipeline helpers once the
-// consumer has exited (one process holds a DuckDB file at a time).
-func duckDBDest(t *testing.T, w *sinktest.World) *procDest {
-	p := &pipeline{World: w, t: t, dir: t.TempDir()}
-	const name = "proc"
-	return &procDest{
-		name: "duckdb",
-		env:  []string{"DEST_URI=duckdb:///" + filepath.Join(p.dir, name+".duckdb")}, // four slashes: absolute path
-		read: func(t *testing.T) destState {
-			t.Helper()
-			p.t = t
-			rows, changelog := p.tables(name)
-			s := p.open(name)
-			defer s.Close()
-			offs, err := s.Offsets(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return destState{rows: rows, changelog: changelog, offsets: offs}
-		},
-		batch: 500, maxKill: 6, subDelay: 150 * time.Millisecond,
-	}
-}
-
-// bigQueryDest is a dataset on a BigQuery fake (in this process), read through the sink.
-func bigQueryDest(t *testing.T, w *sinktest.World) *procDest {
-	srv, err := bqfake.New(bqfake.Options{Project: "test-project"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	endpoint := srv.URL() + "/bigquery/v2/"
-	return &procDest{
-		name: "bigquery",
-		env:  []string{"DEST_URI=bigquery://test-project", "BIGQUERY_ENDPOINT=" + endpoint},
-		form: sinktest.Form{NullArrayIsEmpty: true},
-		read: func(t *testing.T) destState {
-			t.Helper()
-			ctx := context.Background()
-			s, err := bigquerysink.Open(ctx, bigquerysink.Config{Dest: bigquerysink.Destination{Project: "test-project"},
-				Dataset: "gorgias", TopicPrefix: w.Prefix, Endpoint: endpoint, Logger: quiet()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			st := destState{rows: map[string][]map[string]any{}, changelog: map[string][]map[string]any{}}
-			// The entity tables through the BigQuery API, as a user reads them, one
-			// goroutine each (the fake's REST path is slow under -race).
-			type result struct {
-				entity string
-				rows   []map[string]any
-				err    error
-			}
-			results := make(chan result)
-			for _, e := range catalog.All() {
-				go func() {
-					rows, err := s.Rows(ctx, e)
-					results <- result{e.Name, rows, err}
-				}()
-			}
-			for range catalog.All() {
-				r := <-results
-				if r.err != nil {
-					t.Fatal(r.err)
-				}
-				st.rows[r.entity] = r.rows
-			}
-			// The changelogs only for the columns checked, from the fake's storage.
-			for _, e := range catalog.All() {
-				q := fmt.Sprintf(`SELECT %q, %q, %q, %q FROM "gorgias".%q`, catalog.Key, e.VersionField, sink.ColPartition, sink.ColOffset, e.ChangelogTable())
-				rs, err := srv.DB().QueryContext(ctx, q)
-				if err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-				for rs.Next() {
-					var id, part, off int64
-					var version time.Time
-					if err := rs.Scan(&id, &version, &part, &off); err != nil {
-						t.Fatal(err)
-					}
-					st.changelog[e.Name] = append(st.changelog[e.Name], map[string]any{
-						catalog.Key: id, e.VersionField: version, sink.ColPartition: part, sink.ColOffset: off})
-				}
-				if err := errors.Join(rs.Err(), rs.Close()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if st.offsets, err = s.Offsets(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return st
-		},
-		batch: 1000, maxKill: 4, subDelay: time.Second,
-	}
-}
-
 // TestProcessChaos loads tens of thousands of records with the consumer binary in
 // continuous mode, kills it with SIGKILL at three seeded random moments of the load
 // (after the k-th batch of a run, plus a random delay that lands inside the next write),
@@ -396,16 +277,13 @@ func bigQueryDest(t *testing.T, w *sinktest.World) *procDest {
 // versions would show), and finishes with `consumer --once`, which must exit 0 with the
 // destination equal to the simulator and every stored offset at its end offset.
 func TestProcessChaos(t *testing.T) {
-	for _, d := range []struct {
-		name string
-		dest func(*testing.T, *sinktest.World) *procDest
-	}{{"duckdb", duckDBDest}, {"bigquery", bigQueryDest}} {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range sinktest.Destinations() {
+		t.Run(d.Name, func(t *testing.T) {
 			seed := proctest.Seed(t)
 			rng := proctest.Rand(seed)
 			// About 23,000 records: 2,000 customers, 4,000 tickets, 16,000 messages, 800
 			// surveys; producing them takes about 11 s under -race.
-			h := newHarness(t, gorgiassim.Config{Seed: seed, Customers: 2000, Tickets: 4000}, d.dest)
+			h := newHarness(t, gorgiassim.Config{Seed: seed, Customers: 2000, Tickets: 4000}, d.New)
 			start := time.Now()
 			h.w.Produce()
 			t.Logf("produced %d records in %s", sum(h.endOffsets()), time.Since(start).Round(time.Millisecond))
@@ -436,12 +314,12 @@ func runChaos(h *harness, rng *rand.Rand) {
 				len(ch.Customers), len(ch.Tickets), len(ch.Messages), len(ch.SatisfactionSurveys))
 		}
 		started := time.Now()
-		p := h.start(name, []string{"SINK_BATCH_MAX_RECORDS=" + strconv.Itoa(dest.batch)})
+		p := h.start(name, []string{"SINK_BATCH_MAX_RECORDS=" + strconv.Itoa(dest.Batch)})
 		// Kill after the k-th batch, plus a random delay that often lands inside the
 		// next write. At most three times maxKill+1 batches are written before the
 		// final run: well under the records produced, so every kill lands mid-load.
-		k := 1 + rng.IntN(dest.maxKill)
-		delay := time.Duration(rng.Int64N(int64(dest.subDelay)))
+		k := 1 + rng.IntN(dest.MaxKill)
+		delay := time.Duration(rng.Int64N(int64(dest.SubDelay)))
 		h.waitBatches(p, name, k)
 		time.Sleep(delay)
 		if p.Exited() {
@@ -476,7 +354,7 @@ func TestProcessOnceWithDeadMember(t *testing.T) {
 		// default: a static member (instance id = sink name) that stays in the group
 		// until its session times out; none: a dynamic member.
 		t.Run("instance_id="+id, func(t *testing.T) {
-			h := newHarness(t, gorgiassim.Config{Seed: 11, Customers: 300, Tickets: 600}, duckDBDest)
+			h := newHarness(t, gorgiassim.Config{Seed: 11, Customers: 300, Tickets: 600}, duckdbdest.New)
 			h.w.Produce()
 			env := []string{"SINK_BATCH_MAX_RECORDS=200"}
 			if id != "default" {
@@ -508,7 +386,7 @@ func TestProcessOnceWithDeadMember(t *testing.T) {
 // default, the sink name); the restarted one must write its first batch within 5 s,
 // not after the dead member's session timeout (45 s).
 func TestProcessRestartLatency(t *testing.T) {
-	h := newHarness(t, gorgiassim.Config{Seed: 12, Customers: 1000, Tickets: 2000}, duckDBDest)
+	h := newHarness(t, gorgiassim.Config{Seed: 12, Customers: 1000, Tickets: 2000}, duckdbdest.New)
 	h.w.Produce()
 	env := []string{"SINK_BATCH_MAX_RECORDS=500"}
 	first := h.start("first", env)
@@ -535,7 +413,7 @@ func TestProcessRestartLatency(t *testing.T) {
 func TestProcessSignalMidLoad(t *testing.T) {
 	seed := proctest.Seed(t)
 	rng := proctest.Rand(seed)
-	h := newHarness(t, gorgiassim.Config{Seed: seed, Customers: 1000, Tickets: 2000}, duckDBDest)
+	h := newHarness(t, gorgiassim.Config{Seed: seed, Customers: 1000, Tickets: 2000}, duckdbdest.New)
 	h.w.Produce()
 	env := []string{"SINK_BATCH_MAX_RECORDS=500"}
 	for i, run := range []struct {
@@ -578,7 +456,7 @@ func TestProcessSignalMidLoad(t *testing.T) {
 // stopped by SIGTERM with a batch pending writes that batch, leaves the consumer group
 // explicitly (so other members get its partitions at once) and exits 0.
 func TestProcessSIGTERMLeavesGroup(t *testing.T) {
-	h := newHarness(t, gorgiassim.Config{Seed: 13, Customers: 300, Tickets: 600}, duckDBDest)
+	h := newHarness(t, gorgiassim.Config{Seed: 13, Customers: 300, Tickets: 600}, duckdbdest.New)
 	h.w.Produce()
 	end := h.endOffsets()
 	// Two batches close by count; the rest (about a fifth) waits for the batch's
@@ -626,7 +504,7 @@ func TestProcessSIGTERMLeavesGroup(t *testing.T) {
 	if n, _ := written(p); n != 3 {
 		t.Errorf("%d batches written, want 3 (the pending one written on SIGTERM)", n)
 	}
-	if b := behind(h.dest.read(t).offsets, end); len(b) > 0 {
+	if b := behind(h.dest.Read(t).Offsets, end); len(b) > 0 {
 		t.Errorf("after SIGTERM, partitions not at their end (the pending batch was not written?): %v", b)
 	}
 }
@@ -645,7 +523,7 @@ func TestProcessOnceIncomplete(t *testing.T) {
 		{"SIGINT", "1m", syscall.SIGINT},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, gorgiassim.Config{Seed: 14, Customers: 50, Tickets: 80}, duckDBDest)
+			h := newHarness(t, gorgiassim.Config{Seed: 14, Customers: 50, Tickets: 80}, duckdbdest.New)
 			h.w.Produce()
 			h.w.Cluster.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
 				h.w.Cluster.KeepControl()

@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
-
 )
 
 // Options returns the kgo options that reach the cluster described by cfg: seed brokers,

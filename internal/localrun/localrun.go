@@ -31,9 +31,9 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 )
 
 // Config configures a local run. Zero values take the documented defaults.

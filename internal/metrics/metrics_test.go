@@ -21,10 +21,10 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 

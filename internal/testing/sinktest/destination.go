@@ -1,0 +1,84 @@
+package sinktest
+
+import (
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+)
+
+// Destination is a fresh destination of one sink for tests of the consumer binary:
+// how a consumer process reaches it, and how the test reads back what it holds.
+type Destination struct {
+	// Env is the environment of a consumer writing the destination (DEST_URI and the
+	// sink's own keys).
+	Env []string
+	// Form says which representations of the destination count as equal.
+	Form Form
+	// Read returns what the destination holds; no consumer may run meanwhile.
+	Read func(t *testing.T) DestState
+	// Batch is the chaos test's batch size and MaxKill the highest batch count after
+	// which a run is killed, so that the kills land while most of the load is still to
+	// come; SubDelay bounds the random delay after that batch (about one batch's write
+	// time, so kills also land inside writes).
+	Batch, MaxKill int
+	SubDelay       time.Duration
+}
+
+// DestState is what a destination holds: entity tables and changelogs (one map per
+// row, in the forms of Target.Rows) by entity name, and the stored offsets.
+type DestState struct {
+	Rows, Changelog map[string][]map[string]any
+	Offsets         map[sink.TopicPartition]int64
+}
+
+// NewDestination makes a fresh destination of one sink in the world w.
+type NewDestination func(t *testing.T, w *World) *Destination
+
+var (
+	destMu sync.Mutex
+	dests  = map[string]NewDestination{}
+)
+
+// RegisterDestination makes a sink's test destination available to the tests of the
+// consumer binary, which run each of them; a sink's test package calls it from init.
+func RegisterDestination(name string, d NewDestination) {
+	destMu.Lock()
+	defer destMu.Unlock()
+	if _, dup := dests[name]; dup {
+		panic("sinktest: destination registered twice: " + name)
+	}
+	dests[name] = d
+}
+
+// NamedDestination is a registered test destination and the sink's name.
+type NamedDestination struct {
+	Name string
+	New  NewDestination
+}
+
+// Destinations returns every registered test destination, by name.
+func Destinations() []NamedDestination {
+	destMu.Lock()
+	defer destMu.Unlock()
+	var out []NamedDestination
+	for n, d := range dests {
+		out = append(out, NamedDestination{n, d})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// DestinationOf returns the registered test destination of the named sink.
+func DestinationOf(t *testing.T, name string) NewDestination {
+	t.Helper()
+	destMu.Lock()
+	defer destMu.Unlock()
+	d, ok := dests[name]
+	if !ok {
+		t.Fatalf("no test destination registered for sink %s", name)
+	}
+	return d
+}
