@@ -344,12 +344,16 @@ func TestBadBatch(t *testing.T) {
 		{"schema of another entity", sink.Batch{Records: []sink.Record{wrongEntity}, Ranges: []sink.Range{{TopicPartition: tp, First: sink.NoOffset, Next: 1}}}},
 		{"partition twice", sink.Batch{Ranges: []sink.Range{{TopicPartition: tp, First: sink.NoOffset, Next: 1}, {TopicPartition: tp, First: sink.NoOffset, Next: 2}}}},
 		{"range backwards", sink.Batch{Ranges: []sink.Range{{TopicPartition: tp, First: 5, Next: 2}}}},
+		{"record beyond its range", sink.Batch{Records: []sink.Record{r}, Ranges: []sink.Range{{TopicPartition: tp, First: sink.NoOffset, Next: r.Offset}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := s.Write(ctx, tc.b); !errors.Is(err, ErrBadBatch) {
-				t.Fatalf("Write = %v, want ErrBadBatch", err)
+			if err := s.Write(ctx, tc.b); !errors.Is(err, sink.ErrBadBatch) {
+				t.Fatalf("Write = %v, want sink.ErrBadBatch", err)
 			}
 		})
+	}
+	if err := s.Reset(ctx, map[sink.TopicPartition]int64{tp: -1}); !errors.Is(err, sink.ErrBadBatch) {
+		t.Fatalf("Reset to a negative offset = %v, want sink.ErrBadBatch", err)
 	}
 	offs, _ := s.Offsets(ctx)
 	if len(offs) != 0 {

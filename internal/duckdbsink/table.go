@@ -113,7 +113,8 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 
 // ensureTable makes the entity's tables hold every field of the given schema versions
 // and returns the table with a plan for each. It runs DDL (in its own transaction) only
-// for a schema version it has not seen yet.
+// for a schema version it has not seen yet. The schemas belong to e: Prepare picks
+// them by entity, and Write's records passed sink.CheckBatch.
 func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avrocodec.Schema) (*table, error) {
 	t := s.tables[e.Name]
 	var fresh []*avrocodec.Schema
@@ -127,7 +128,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	}
 	var want []colField
 	for _, sc := range fresh {
-		if err := checkSchema(e, sc); err != nil {
+		if err := sink.CheckSchema(e, sc); err != nil {
 			return nil, err
 		}
 		ct, err := fromAvro(sc.Root)
@@ -169,15 +170,6 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	}
 	s.tables[e.Name] = t
 	return t, nil
-}
-
-// checkSchema verifies that a schema version belongs to the entity and has the key and
-// version fields the upsert relies on.
-func checkSchema(e catalog.Entity, sc *avrocodec.Schema) error {
-	if sc.Entity != e.Name {
-		return fmt.Errorf("%w: schema %016x belongs to %s, not %s", ErrBadBatch, sc.Fingerprint, sc.Entity, e.Name)
-	}
-	return sink.CheckSchema(e, sc)
 }
 
 // syncColumns brings the entity table (and the changelog table when enabled) to hold

@@ -60,7 +60,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := checkRanges(b.Ranges); err != nil {
+	if err := sink.CheckBatch(b); err != nil {
 		return err
 	}
 	if err := s.ensureConn(ctx); err != nil {
@@ -103,24 +103,9 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	return nil
 }
 
-// checkRanges rejects malformed ranges: the same partition twice, a negative next
-// offset, or a range ending before it starts.
-func checkRanges(ranges []sink.Range) error {
-	seen := make(map[sink.TopicPartition]bool, len(ranges))
-	for _, r := range ranges {
-		if seen[r.TopicPartition] {
-			return fmt.Errorf("%w: partition %s/%d appears twice in the ranges", ErrBadBatch, r.Topic, r.Partition)
-		}
-		seen[r.TopicPartition] = true
-		if r.Next < 0 || (r.First != sink.NoOffset && (r.First < 0 || r.Next < r.First)) {
-			return fmt.Errorf("%w: partition %s/%d range [%d, %d) is invalid", ErrBadBatch, r.Topic, r.Partition, r.First, r.Next)
-		}
-	}
-	return nil
-}
-
 // groups splits the records by entity (in order of first appearance) and makes sure
-// every schema version they use has its columns.
+// every schema version they use has its columns. The records passed sink.CheckBatch:
+// each has a schema of its entity, with aligned values.
 func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
 	var out []*group
 	byName := map[string]*group{}
@@ -128,10 +113,6 @@ func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error)
 	seen := map[uint64]bool{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Schema == nil || r.Schema.Entity != r.Entity.Name || len(r.Values) != len(r.Schema.Root.Fields) {
-			return nil, fmt.Errorf("%w: %s record at %d/%d has no schema of its entity or misaligned values",
-				ErrBadBatch, r.Entity.Name, r.Partition, r.Offset)
-		}
 		g := byName[r.Entity.Name]
 		if g == nil {
 			g = &group{}
@@ -483,11 +464,11 @@ func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) er
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
+	if err := sink.CheckReset(next); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 	ranges := make([]sink.Range, 0, len(next))
 	for tp, off := range next {
-		if off < 0 {
-			return fmt.Errorf("reset: %w: negative offset %d for %s/%d", ErrBadBatch, off, tp.Topic, tp.Partition)
-		}
 		ranges = append(ranges, sink.Range{TopicPartition: tp, First: sink.NoOffset, Next: off})
 	}
 	sort.Slice(ranges, func(i, j int) bool {
