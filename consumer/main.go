@@ -37,6 +37,10 @@ func run(args []string) int {
 	if len(args) > 0 && (args[0] == "replay" || args[0] == "run" || args[0] == "status" || args[0] == "config") {
 		cmd, args = args[0], args[1:]
 	}
+	prog := "consumer"
+	if cmd == "status" || cmd == "config" {
+		prog += " " + cmd
+	}
 	var cfg settings
 	loader := newLoader(&cfg)
 	fs := pflag.NewFlagSet("consumer", pflag.ContinueOnError)
@@ -44,19 +48,19 @@ func run(args []string) int {
 	from := fs.String("from", "earliest", "replay: earliest, or an RFC 3339 time to replay from")
 	loader.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(os.Stderr, "consumer:", err)
+		fmt.Fprintln(os.Stderr, prog+":", err)
 		return exitConfig
 	}
 	if err := loader.Load(*file, fs); err != nil {
-		fmt.Fprintln(os.Stderr, "consumer: invalid configuration:", config.OneLine(err))
+		fmt.Fprintln(os.Stderr, prog+": invalid configuration:", config.OneLine(err))
 		return exitConfig
 	}
 	if cmd == "config" {
-		return exitCode(loader.WriteValues(os.Stdout), nil)
+		return exitCode(prog, loader.WriteValues(os.Stdout), nil)
 	}
 	replayFrom, err := parseFrom(cmd, *from)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "consumer:", err)
+		fmt.Fprintln(os.Stderr, prog+":", err)
 		return exitConfig
 	}
 	log := cfg.Log.Logger(os.Stderr)
@@ -70,11 +74,11 @@ func run(args []string) int {
 
 	reg, err := avrocodec.NewRegistry()
 	if err != nil {
-		return exitCode(err, nil)
+		return exitCode(prog, err, nil)
 	}
 	kopts, err := kafkaconn.Options(cfg.Kafka, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+		fmt.Fprintln(os.Stderr, prog+":", config.OneLine(err))
 		return exitConfig
 	}
 	cfg.Dest.TopicPrefix, cfg.Dest.Logger = cfg.Kafka.TopicPrefix, log
@@ -84,14 +88,14 @@ func run(args []string) int {
 		obs = metrics.NewSink(rcfg.Name)
 		srv, err := metrics.Serve(cfg.Metrics.Listen, obs.Registry, obs.Health, log)
 		if err != nil {
-			return exitCode(err, nil)
+			return exitCode(prog, err, nil)
 		}
 		defer srv.Close()
 		rcfg.Metrics, rcfg.Hooks = obs, obs.KafkaHooks()
 	}
 	dest, err := sink.Open(ctx, cfg.Dest)
 	if err != nil {
-		return exitCode(err, nil)
+		return exitCode(prog, err, nil)
 	}
 	defer dest.Close()
 	log.Info("consumer starting", "command", cmd, "config", cfg.String())
@@ -105,7 +109,7 @@ func run(args []string) int {
 	default:
 		err = sink.NewRunner(rcfg, dest, reg, kopts).Run(ctx)
 	}
-	return exitCode(err, obs)
+	return exitCode(prog, err, obs)
 }
 
 // parseFrom reads replay's --from: earliest (the zero time) or an RFC 3339 time.
@@ -128,15 +132,16 @@ const (
 	exitIncomplete = 3
 )
 
-// exitCode reports err on stderr in one line and returns the process's exit code.
-func exitCode(err error, obs *metrics.Sink) int {
+// exitCode reports err on stderr in one line, prefixed with prog, and returns the
+// process's exit code.
+func exitCode(prog string, err error, obs *metrics.Sink) int {
 	if err == nil {
 		return 0
 	}
 	if obs != nil {
 		obs.Health.SetNotReady(config.OneLine(err))
 	}
-	fmt.Fprintln(os.Stderr, "consumer:", config.OneLine(err))
+	fmt.Fprintln(os.Stderr, prog+":", config.OneLine(err))
 	if errors.Is(err, sink.ErrIncomplete) {
 		return exitIncomplete
 	}
