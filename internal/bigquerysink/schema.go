@@ -74,11 +74,13 @@ func fieldSchema(name string, t *avrocodec.Type) (*bigquery.FieldSchema, error) 
 }
 
 // entitySchema returns the columns that hold every field of the given schema versions
-// of e (their union, first version's order first), without the Kafka columns.
+// of e (their union, first version's order first), without the Kafka columns. The
+// versions belong to e: Prepare picks them by entity, and Write's records passed
+// sink.CheckBatch.
 func entitySchema(e catalog.Entity, versions []*avrocodec.Schema) (bigquery.Schema, error) {
 	var out bigquery.Schema
 	for _, sc := range versions {
-		if err := checkSchema(e, sc); err != nil {
+		if err := sink.CheckSchema(e, sc); err != nil {
 			return nil, err
 		}
 		var s bigquery.Schema
@@ -95,14 +97,6 @@ func entitySchema(e catalog.Entity, versions []*avrocodec.Schema) (bigquery.Sche
 		}
 	}
 	return out, nil
-}
-
-// checkSchema verifies that a schema version belongs to e and can be stored.
-func checkSchema(e catalog.Entity, sc *avrocodec.Schema) error {
-	if sc.Entity != e.Name {
-		return fmt.Errorf("%w: schema %016x belongs to %s, not %s", ErrIncompatibleSchema, sc.Fingerprint, sc.Entity, e.Name)
-	}
-	return sink.CheckSchema(e, sc)
 }
 
 // mergeSchema returns have plus the columns (and nested RECORD fields) of want that it

@@ -415,7 +415,9 @@ func (s *Sink) readOffsets(ctx context.Context, entities []catalog.Entity, out m
 // then one multi-statement transaction (a query job) fences on the stored offsets,
 // appends to the changelog tables, merges into the entity tables and advances the
 // offsets. The staging tables are dropped afterwards. A batch that does not continue
-// the stored offsets is refused with sink.ErrStaleOffset and changes nothing.
+// the stored offsets is refused with sink.ErrStaleOffset and changes nothing; a
+// malformed one (sink.CheckBatch, or a range of a topic outside the sink's prefix) is
+// refused with sink.ErrBadBatch before any API call.
 func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -424,6 +426,9 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	}
 	if len(s.prepared) == 0 {
 		return ErrNotPrepared
+	}
+	if err := sink.CheckBatch(b); err != nil {
+		return err
 	}
 	s.seq++
 	batchID := fmt.Sprintf("%s_%d", s.run, s.seq)
@@ -443,7 +448,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	for _, r := range b.Ranges {
 		e, ok := catalog.ByTopic(s.cfg.TopicPrefix, r.Topic)
 		if !ok {
-			return fmt.Errorf("write batch: topic %s is not an entity topic of prefix %q", r.Topic, s.cfg.TopicPrefix)
+			return fmt.Errorf("%w: topic %s is not an entity topic of prefix %q", sink.ErrBadBatch, r.Topic, s.cfg.TopicPrefix)
 		}
 		p := part(e)
 		p.ranges = append(p.ranges, r)
@@ -570,11 +575,14 @@ func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) er
 	if len(s.prepared) == 0 {
 		return ErrNotPrepared
 	}
+	if err := sink.CheckReset(next); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
 	byEntity := map[catalog.Entity][]sink.Range{}
 	for tp, off := range next {
 		e, ok := catalog.ByTopic(s.cfg.TopicPrefix, tp.Topic)
 		if !ok {
-			return fmt.Errorf("reset: topic %s is not an entity topic of prefix %q", tp.Topic, s.cfg.TopicPrefix)
+			return fmt.Errorf("reset: %w: topic %s is not an entity topic of prefix %q", sink.ErrBadBatch, tp.Topic, s.cfg.TopicPrefix)
 		}
 		byEntity[e] = append(byEntity[e], sink.Range{TopicPartition: tp, Next: off})
 	}
