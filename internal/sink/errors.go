@@ -18,9 +18,9 @@ var (
 	// ErrBadBatch means the input of a Write or Reset is malformed: a partition twice in
 	// the ranges or a range that runs backwards, a record without a schema of its
 	// entity, with misaligned values, outside its range or out of Kafka order, a
-	// negative reset offset (CheckBatch and
-	// CheckReset list what every sink refuses; a sink may refuse more, e.g. BigQuery a
-	// topic outside its prefix). The runner never builds such input, so it is a caller's
-	// bug, not a condition to retry. Nothing of it was stored.
+	// negative reset offset. CheckBatch and CheckReset list what every sink refuses; a
+	// sink may refuse more (BigQuery: a topic outside its prefix). The runner never
+	// builds such input, so it is a caller's bug, not a condition to retry. Nothing of
+	// it was stored.
 	ErrBadBatch = errors.New("malformed batch")
 )
