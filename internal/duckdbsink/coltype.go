@@ -2,6 +2,7 @@ package duckdbsink
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
@@ -198,9 +199,94 @@ func quoteString(s string) string {
 }
 
 // parseColType parses DuckDB's spelling of a column type (duckdb_columns().data_type),
-// e.g. `STRUCT(id BIGINT, "from" VARCHAR)[]`. Scalar types the sink does not produce
-// are kept verbatim with kind 0.
+// e.g. `STRUCT(id BIGINT, "from" VARCHAR)[]`. Types the sink does not produce (other
+// scalars, fixed-size arrays) are kept verbatim with kind 0.
 func parseColType(s string) (*colType, error) {
+	ct, err := ParseColumnType(s)
+	if err != nil {
+		return nil, err
+	}
+	return toColType(ct), nil
+}
+
+// toColType converts a parsed DuckDB type into the sink's colType.
+func toColType(ct *ColumnType) *colType {
+	switch {
+	case ct.Elem != nil && ct.Size == 0:
+		return &colType{kind: avrocodec.KindArray, items: toColType(ct.Elem)}
+	case ct.Elem != nil:
+		return &colType{base: ct.String()}
+	case ct.Fields != nil:
+		t := &colType{kind: avrocodec.KindRecord}
+		for _, f := range ct.Fields {
+			t.fields = append(t.fields, colField{name: f.Name, typ: toColType(f.Type)})
+		}
+		return t
+	}
+	return scalarFromSQL(ct.Name)
+}
+
+// ColumnType is a DuckDB type as DuckDB spells it, parsed into a tree by
+// ParseColumnType. Exactly one of these describes it:
+//
+//   - Elem: a LIST (T[], Size 0) or a fixed-size ARRAY (T[n], Size n) of Elem;
+//   - Fields: a STRUCT (Name is "STRUCT");
+//   - Name alone: any other type, spelled as DuckDB does, parameters included
+//     ("BIGINT", "TIMESTAMP WITH TIME ZONE", "DECIMAL(18,3)", "MAP(VARCHAR, BIGINT)").
+type ColumnType struct {
+	Name   string
+	Fields []ColumnField
+	Elem   *ColumnType
+	Size   int
+}
+
+// ColumnField is one field of a STRUCT.
+type ColumnField struct {
+	Name string
+	Type *ColumnType
+}
+
+// String renders t in DuckDB syntax (field names quoted).
+func (t *ColumnType) String() string {
+	var b strings.Builder
+	t.write(&b)
+	return b.String()
+}
+
+func (t *ColumnType) write(b *strings.Builder) {
+	switch {
+	case t.Elem != nil:
+		t.Elem.write(b)
+		if t.Size > 0 {
+			fmt.Fprintf(b, "[%d]", t.Size)
+		} else {
+			b.WriteString("[]")
+		}
+	case t.Fields != nil:
+		b.WriteString("STRUCT(")
+		for i, f := range t.Fields {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteIdent(f.Name))
+			b.WriteByte(' ')
+			f.Type.write(b)
+		}
+		b.WriteByte(')')
+	default:
+		b.WriteString(t.Name)
+	}
+}
+
+// ParseColumnType parses DuckDB's spelling of a type: duckdb_columns().data_type, or
+// the DuckDB driver's database/sql ColumnType.DatabaseTypeName (which quotes every
+// STRUCT field name), e.g. `STRUCT("id" BIGINT, tags VARCHAR[])[]` or `INTEGER[3]`.
+// It splits STRUCTs, LISTs and fixed-size ARRAYs down to their scalars and leaves the
+// scalars as spelled; what they mean is the caller's business. It is the one parser of
+// DuckDB type strings in the project: the DuckDB sink reads its tables' columns with it,
+// and the BigQuery fake (bqfake) maps its query results' columns to BigQuery fields
+// with it.
+func ParseColumnType(s string) (*ColumnType, error) {
 	p := typeParser{s: s}
 	t, err := p.parse()
 	if err != nil {
@@ -213,6 +299,7 @@ func parseColType(s string) (*colType, error) {
 	return t, nil
 }
 
+// typeParser reads DuckDB type strings for ParseColumnType.
 type typeParser struct {
 	s string
 	i int
@@ -224,12 +311,12 @@ func (p *typeParser) space() {
 	}
 }
 
-func (p *typeParser) parse() (*colType, error) {
+func (p *typeParser) parse() (*ColumnType, error) {
 	p.space()
-	var t *colType
-	if strings.HasPrefix(p.s[p.i:], "STRUCT(") {
+	var t *ColumnType
+	if len(p.s)-p.i >= len("STRUCT(") && strings.EqualFold(p.s[p.i:p.i+len("STRUCT(")], "STRUCT(") {
 		p.i += len("STRUCT(")
-		t = &colType{kind: avrocodec.KindRecord}
+		t = &ColumnType{Name: "STRUCT", Fields: []ColumnField{}}
 		for {
 			p.space()
 			name, err := p.ident()
@@ -240,7 +327,7 @@ func (p *typeParser) parse() (*colType, error) {
 			if err != nil {
 				return nil, err
 			}
-			t.fields = append(t.fields, colField{name: name, typ: ft})
+			t.Fields = append(t.Fields, ColumnField{Name: name, Type: ft})
 			p.space()
 			if p.i >= len(p.s) {
 				return nil, fmt.Errorf("unterminated STRUCT")
@@ -255,33 +342,68 @@ func (p *typeParser) parse() (*colType, error) {
 			p.i++
 		}
 	} else {
-		// A scalar: everything up to the next ',', ')' or '[' at depth 0.
+		// A scalar: everything up to the next ',', ')' or '[' at depth 0. Quoted
+		// parts (ENUM('a)'), UNION("x,y" INTEGER)) are skipped whole.
 		start, depth := p.i, 0
+	scan:
 		for p.i < len(p.s) {
-			c := p.s[p.i]
-			if c == '(' {
+			switch c := p.s[p.i]; {
+			case c == '\'' || c == '"':
+				if err := p.skipQuoted(c); err != nil {
+					return nil, err
+				}
+				continue
+			case c == '(':
 				depth++
-			} else if c == ')' {
+			case c == ')':
 				if depth == 0 {
-					break
+					break scan
 				}
 				depth--
-			} else if (c == ',' || c == '[') && depth == 0 {
-				break
+			case (c == ',' || c == '[') && depth == 0:
+				break scan
 			}
 			p.i++
 		}
-		base := strings.TrimSpace(p.s[start:p.i])
-		if base == "" {
+		name := strings.TrimSpace(p.s[start:p.i])
+		if name == "" {
 			return nil, fmt.Errorf("empty type at %d", start)
 		}
-		t = scalarFromSQL(base)
+		t = &ColumnType{Name: name}
 	}
-	for strings.HasPrefix(p.s[p.i:], "[]") {
-		p.i += 2
-		t = &colType{kind: avrocodec.KindArray, items: t}
+	for p.i < len(p.s) && p.s[p.i] == '[' {
+		end := strings.IndexByte(p.s[p.i:], ']')
+		if end < 0 {
+			return nil, fmt.Errorf("unterminated [ at %d", p.i)
+		}
+		size := 0
+		if n := p.s[p.i+1 : p.i+end]; n != "" {
+			var err error
+			if size, err = strconv.Atoi(n); err != nil || size <= 0 {
+				return nil, fmt.Errorf("bad array size %q at %d", n, p.i)
+			}
+		}
+		p.i += end + 1
+		t = &ColumnType{Elem: t, Size: size}
 	}
 	return t, nil
+}
+
+// skipQuoted moves past a string quoted with q (a doubled q stands for itself).
+func (p *typeParser) skipQuoted(q byte) error {
+	start := p.i
+	for p.i++; p.i < len(p.s); p.i++ {
+		if p.s[p.i] != q {
+			continue
+		}
+		if p.i+1 < len(p.s) && p.s[p.i+1] == q {
+			p.i++
+			continue
+		}
+		p.i++
+		return nil
+	}
+	return fmt.Errorf("unterminated quote at %d", start)
 }
 
 // scalarFromSQL maps DuckDB's name of a scalar type to a colType.

@@ -15,6 +15,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	bq "google.golang.org/api/bigquery/v2"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
 )
 
 // resultSet is the materialized result of a query.
@@ -153,141 +155,79 @@ func encodeValue(v any, f *bq.TableFieldSchema, int64ts bool) any {
 	return fmt.Sprint(v)
 }
 
-// duckField converts a DuckDB column type name into a BigQuery field.
+// duckField converts a DuckDB column type, as DuckDB spells it (duckdb_columns().data_type
+// or the driver's DatabaseTypeName), into a BigQuery field.
+//
+// The spelling is parsed by duckdbsink.ParseColumnType, the parser the DuckDB sink reads
+// its own tables' columns with: both read the same DuckDB type strings, so the project
+// keeps one parser of them (a test double may import the product, never the reverse),
+// and only the mapping to BigQuery types (bqFieldOf) lives here. A spelling that does not
+// parse, which DuckDB does not produce, becomes a STRING column.
 func duckField(name, typ string) *bq.TableFieldSchema {
-	p := &typeParser{s: typ}
-	f := p.parse()
+	f := &bq.TableFieldSchema{Type: "STRING"}
+	if ct, err := duckdbsink.ParseColumnType(typ); err == nil {
+		f = bqFieldOf(ct)
+	}
 	f.Name = name
 	return f
 }
 
-type typeParser struct {
-	s string
-	i int
-}
-
-func (p *typeParser) peek() byte {
-	if p.i < len(p.s) {
-		return p.s[p.i]
-	}
-	return 0
-}
-
-func (p *typeParser) skipSpace() {
-	for p.i < len(p.s) && p.s[p.i] == ' ' {
-		p.i++
-	}
-}
-
-// parse reads one DuckDB type and returns the BigQuery field (without name).
-func (p *typeParser) parse() *bq.TableFieldSchema {
-	p.skipSpace()
-	start := p.i
-	for p.i < len(p.s) && strings.IndexByte(",()[]", p.s[p.i]) < 0 {
-		p.i++
-	}
-	base := strings.ToUpper(strings.TrimSpace(p.s[start:p.i]))
-	f := &bq.TableFieldSchema{}
-	if p.peek() == '(' {
-		p.i++
-		if base == "STRUCT" {
-			for {
-				p.skipSpace()
-				name := p.name()
-				sub := p.parse()
-				sub.Name = name
-				f.Fields = append(f.Fields, sub)
-				p.skipSpace()
-				if p.peek() == ',' {
-					p.i++
-					continue
-				}
-				break
-			}
-			p.i++ // ')'
-		} else {
-			depth := 1
-			for p.i < len(p.s) && depth > 0 {
-				switch p.s[p.i] {
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-				p.i++
-			}
-		}
-	}
+// bqFieldOf maps a DuckDB type to a BigQuery field (without name): STRUCT is RECORD,
+// lists and fixed-size arrays are REPEATED (a list of lists, which BigQuery lacks, is a
+// REPEATED STRING), scalars map by their name without parameters.
+func bqFieldOf(ct *duckdbsink.ColumnType) *bq.TableFieldSchema {
 	switch {
-	case base == "STRUCT":
-		f.Type = "RECORD"
-	case base == "BOOLEAN":
+	case ct.Elem != nil:
+		f := bqFieldOf(ct.Elem)
+		if f.Mode == "REPEATED" {
+			return &bq.TableFieldSchema{Type: "STRING", Mode: "REPEATED"}
+		}
+		f.Mode = "REPEATED"
+		return f
+	case ct.Fields != nil:
+		f := &bq.TableFieldSchema{Type: "RECORD"}
+		for _, sf := range ct.Fields {
+			sub := bqFieldOf(sf.Type)
+			sub.Name = sf.Name
+			f.Fields = append(f.Fields, sub)
+		}
+		return f
+	}
+	base := strings.ToUpper(ct.Name)
+	if i := strings.IndexByte(base, '('); i >= 0 {
+		base = strings.TrimSpace(base[:i])
+	}
+	f := &bq.TableFieldSchema{}
+	switch base {
+	case "BOOLEAN":
 		f.Type = "BOOLEAN"
-	case base == "TINYINT" || base == "SMALLINT" || base == "INTEGER" || base == "BIGINT" || base == "HUGEINT" ||
-		base == "UTINYINT" || base == "USMALLINT" || base == "UINTEGER" || base == "UBIGINT" || base == "UHUGEINT" || base == `"NULL"` || base == "NULL":
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+		"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", `"NULL"`, "NULL":
 		f.Type = "INTEGER"
-	case base == "FLOAT" || base == "DOUBLE":
+	case "FLOAT", "DOUBLE":
 		f.Type = "FLOAT"
-	case base == "DECIMAL":
+	case "DECIMAL":
 		f.Type = "NUMERIC"
-	case base == "BLOB":
+	case "BLOB":
 		f.Type = "BYTES"
-	case base == "DATE":
+	case "DATE":
 		f.Type = "DATE"
-	case base == "TIMESTAMP" || base == "TIMESTAMP_S" || base == "TIMESTAMP_MS" || base == "TIMESTAMP_NS":
+	case "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS":
 		f.Type = "DATETIME"
-	case base == "TIMESTAMPTZ" || base == "TIMESTAMP WITH TIME ZONE":
+	case "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE":
 		f.Type = "TIMESTAMP"
-	case base == "TIME":
+	case "TIME":
 		f.Type = "TIME"
-	case base == "INTERVAL":
+	case "INTERVAL":
 		f.Type = "INTERVAL"
-	case base == "JSON":
+	case "JSON":
 		f.Type = "JSON"
-	case base == "UUID":
+	case "UUID":
 		f.Type, f.Description = "STRING", "uuid"
 	default:
 		f.Type = "STRING"
 	}
-	for p.peek() == '[' {
-		for p.i < len(p.s) && p.s[p.i] != ']' {
-			p.i++
-		}
-		p.i++
-		if f.Mode == "REPEATED" {
-			// lists of lists have no BigQuery type: render elements as JSON text
-			f = &bq.TableFieldSchema{Type: "STRING", Mode: "REPEATED"}
-			continue
-		}
-		f.Mode = "REPEATED"
-	}
 	return f
-}
-
-func (p *typeParser) name() string {
-	if p.peek() == '"' {
-		var b strings.Builder
-		p.i++
-		for p.i < len(p.s) {
-			c := p.s[p.i]
-			p.i++
-			if c == '"' {
-				if p.peek() == '"' {
-					b.WriteByte('"')
-					p.i++
-					continue
-				}
-				break
-			}
-			b.WriteByte(c)
-		}
-		return b.String()
-	}
-	start := p.i
-	for p.i < len(p.s) && p.s[p.i] != ' ' {
-		p.i++
-	}
-	return p.s[start:p.i]
 }
 
 // collect runs the final SELECT of a script and materializes its rows. Top-level JSON
