@@ -1,0 +1,391 @@
+package postgressink
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+)
+
+// Points of Write's transaction where the test hook is called, in order.
+const (
+	pointOffsets = "offsets" // offsets checked, locked and set
+	pointWritten = "written" // every table written, before COMMIT
+)
+
+// group is the records of one entity within a batch.
+type group struct {
+	t    *table
+	recs []*sink.Record
+}
+
+// Write stores one batch in one PostgreSQL transaction: it locks the offsets rows of
+// the batch's partitions and checks every range against them (a mismatch fails with an
+// error wrapping sink.ErrStaleOffset, and so does a partition whose first offset
+// another writer stored meanwhile), sets the next offsets, copies each entity's records
+// into its temporary table and from there upserts the latest version of each id (an
+// older or equal version never replaces a stored newer one) and appends every record to
+// the changelog when enabled, then commits. On any error nothing of the batch is
+// stored. New schema versions add their columns first, in a transaction of their own.
+func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
+	start := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := sink.CheckBatch(b); err != nil {
+		return err
+	}
+	if err := s.ensureConn(ctx); err != nil {
+		return err
+	}
+	groups, err := s.groups(ctx, b.Records)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := s.ensureStage(ctx, g.t); err != nil {
+			s.closeConn()
+			return err
+		}
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := s.setOffsets(ctx, tx, b.Ranges); err != nil {
+			return err
+		}
+		if err := s.at(pointOffsets); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if err := s.upsert(ctx, tx, g); err != nil {
+				return err
+			}
+		}
+		return s.at(pointWritten)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres %s: write batch: %w", s.target.shown, s.target.red.err(err))
+	}
+	s.log.Debug("batch written", "records", len(b.Records), "ranges", len(b.Ranges), "took", time.Since(start))
+	return nil
+}
+
+func (s *Sink) at(point string) error {
+	if s.hook == nil {
+		return nil
+	}
+	return s.hook(point)
+}
+
+// groups splits the records by entity (in order of first appearance) and makes sure
+// every schema version they use has its columns. The records passed sink.CheckBatch.
+func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
+	var out []*group
+	byName := map[string]*group{}
+	schemas := map[string][]*avrocodec.Schema{}
+	seen := map[uint64]bool{}
+	for i := range recs {
+		r := &recs[i]
+		g := byName[r.Entity.Name]
+		if g == nil {
+			g = &group{}
+			byName[r.Entity.Name] = g
+			out = append(out, g)
+		}
+		g.recs = append(g.recs, r)
+		if !seen[r.Schema.Fingerprint] {
+			seen[r.Schema.Fingerprint] = true
+			schemas[r.Entity.Name] = append(schemas[r.Entity.Name], r.Schema)
+		}
+	}
+	for _, g := range out {
+		e := g.recs[0].Entity
+		t, err := s.ensureTable(ctx, e, schemas[e.Name])
+		if err != nil {
+			return nil, err
+		}
+		g.t = t
+	}
+	return out, nil
+}
+
+// setOffsets checks the batch's ranges against the stored offsets and stores their
+// Next, inside the batch's transaction. The stored rows are locked first, in a fixed
+// order (FOR UPDATE waits for a concurrent writer's transaction and then returns the
+// offset it committed); a partition without a stored offset is inserted with ON
+// CONFLICT DO NOTHING, which waits for a concurrent insert of the same partition and
+// then inserts nothing: that writer won, this batch is stale.
+func (s *Sink) setOffsets(ctx context.Context, tx pgx.Tx, ranges []sink.Range) error {
+	if len(ranges) == 0 {
+		return nil
+	}
+	ranges = append([]sink.Range(nil), ranges...)
+	sort.Slice(ranges, func(i, j int) bool {
+		if ranges[i].Topic != ranges[j].Topic {
+			return ranges[i].Topic < ranges[j].Topic
+		}
+		return ranges[i].Partition < ranges[j].Partition
+	})
+	topics := make([]string, len(ranges))
+	parts := make([]int32, len(ranges))
+	for i, r := range ranges {
+		topics[i], parts[i] = r.Topic, r.Partition
+	}
+	table := s.qualified(offsetsTable)
+	rows, err := tx.Query(ctx, `SELECT o.topic, o."partition", o.next_offset FROM `+table+` AS o
+		WHERE (o.topic, o."partition") IN (SELECT * FROM unnest($1::text[], $2::integer[]))
+		ORDER BY o.topic, o."partition" FOR UPDATE`, topics, parts)
+	if err != nil {
+		return fmt.Errorf("lock offsets: %w", err)
+	}
+	stored := map[sink.TopicPartition]int64{}
+	var tp sink.TopicPartition
+	var next int64
+	if _, err := pgx.ForEachRow(rows, []any{&tp.Topic, &tp.Partition, &next}, func() error {
+		stored[tp] = next
+		return nil
+	}); err != nil {
+		return fmt.Errorf("lock offsets: %w", err)
+	}
+	var upd, ins struct {
+		topics []string
+		parts  []int32
+		next   []int64
+	}
+	for _, r := range ranges {
+		have, ok := stored[r.TopicPartition]
+		switch {
+		case r.First == sink.NoOffset && ok:
+			return fmt.Errorf("%w: %s/%d: batch starts at the beginning but next offset %d is stored",
+				sink.ErrStaleOffset, r.Topic, r.Partition, have)
+		case r.First != sink.NoOffset && !ok:
+			return fmt.Errorf("%w: %s/%d: batch starts at %d but no offset is stored",
+				sink.ErrStaleOffset, r.Topic, r.Partition, r.First)
+		case r.First != sink.NoOffset && have != r.First:
+			return fmt.Errorf("%w: %s/%d: batch starts at %d but the stored next offset is %d",
+				sink.ErrStaleOffset, r.Topic, r.Partition, r.First, have)
+		}
+		dst := &upd
+		if !ok {
+			dst = &ins
+		}
+		dst.topics, dst.parts, dst.next = append(dst.topics, r.Topic), append(dst.parts, r.Partition), append(dst.next, r.Next)
+	}
+	if len(upd.topics) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` AS o SET next_offset = v.next
+			FROM unnest($1::text[], $2::integer[], $3::bigint[]) AS v(topic, p, next)
+			WHERE o.topic = v.topic AND o."partition" = v.p`, upd.topics, upd.parts, upd.next); err != nil {
+			return fmt.Errorf("store offsets: %w", err)
+		}
+	}
+	if len(ins.topics) > 0 {
+		tag, err := tx.Exec(ctx, `INSERT INTO `+table+` (topic, "partition", next_offset)
+			SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[]) ON CONFLICT DO NOTHING`, ins.topics, ins.parts, ins.next)
+		if err != nil {
+			return fmt.Errorf("store offsets: %w", err)
+		}
+		if n := tag.RowsAffected(); n != int64(len(ins.topics)) {
+			return fmt.Errorf("%w: batch starts at the beginning of %d partition(s) but another writer stored an offset for %d of them meanwhile",
+				sink.ErrStaleOffset, len(ins.topics), int64(len(ins.topics))-n)
+		}
+	}
+	return nil
+}
+
+// upsert writes one entity's records inside the batch's transaction: COPY into the
+// temporary table, then the upsert and the changelog append from it.
+func (s *Sink) upsert(ctx context.Context, tx pgx.Tx, g *group) error {
+	t := g.t
+	src := &copySource{t: t, recs: g.recs, i: -1, row: make([]any, len(t.cols))}
+	n, err := tx.CopyFrom(ctx, t.stage, t.copyCols, src)
+	if err != nil {
+		return fmt.Errorf("copy %s records: %w", t.entity.Name, err)
+	}
+	if n != int64(len(g.recs)) {
+		return fmt.Errorf("copy %s records: %d of %d copied", t.entity.Name, n, len(g.recs))
+	}
+	if _, err := tx.Exec(ctx, t.sqlUpsert); err != nil {
+		return fmt.Errorf("upsert into %s: %w", t.main, err)
+	}
+	if s.dest.Changelog {
+		if _, err := tx.Exec(ctx, t.sqlLog); err != nil {
+			return fmt.Errorf("append to %s: %w", t.changelog, err)
+		}
+	}
+	return nil
+}
+
+// copySource feeds a group's records to CopyFrom, converted to the table's columns.
+// pgx encodes each row before asking for the next, so the row and its JSON buffer are
+// reused.
+type copySource struct {
+	t    *table
+	recs []*sink.Record
+	i    int
+	row  []any
+	buf  []byte
+	err  error
+}
+
+func (c *copySource) Next() bool {
+	c.i++
+	return c.i < len(c.recs) && c.err == nil
+}
+
+func (c *copySource) Err() error { return c.err }
+
+func (c *copySource) Values() ([]any, error) {
+	r := c.recs[c.i]
+	p := c.t.plans[r.Schema.Fingerprint]
+	row := c.row
+	c.buf = c.buf[:0]
+	for i, col := range c.t.cols {
+		switch col.meta {
+		case partitionCol:
+			row[i] = r.Partition
+			continue
+		case offsetCol:
+			row[i] = r.Offset
+			continue
+		case timestampCol:
+			if r.Timestamp.IsZero() {
+				row[i] = nil
+			} else {
+				row[i] = r.Timestamp
+			}
+			continue
+		}
+		j := p.src[i]
+		if j < 0 || r.Values[j] == nil {
+			row[i] = nil
+			continue
+		}
+		v := r.Values[j]
+		switch p.kinds[i] {
+		case asText:
+			if s, ok := v.(string); ok {
+				v = cleanText(s)
+			}
+		case asJSONText:
+			if s, ok := v.(string); ok {
+				v = cleanJSON(s)
+			}
+		case asJSON:
+			start := len(c.buf)
+			var err error
+			if c.buf, err = appendJSON(c.buf, p.types[i], v); err != nil {
+				c.err = fmt.Errorf("%s record %d at %d/%d: field %s: %w", c.t.entity.Name, r.ID, r.Partition, r.Offset, col.name, err)
+				return nil, c.err
+			}
+			v = c.buf[start:len(c.buf):len(c.buf)]
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// Offsets returns the stored next offset of every topic partition.
+func (s *Sink) Offsets(ctx context.Context) (map[sink.TopicPartition]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if err := s.ensureConn(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT topic, "partition", next_offset FROM `+s.qualified(offsetsTable))
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: read offsets: %w", s.target.shown, err)
+	}
+	out := map[sink.TopicPartition]int64{}
+	var tp sink.TopicPartition
+	var next int64
+	if _, err := pgx.ForEachRow(rows, []any{&tp.Topic, &tp.Partition, &next}, func() error {
+		out[tp] = next
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("postgres %s: read offsets: %w", s.target.shown, err)
+	}
+	return out, nil
+}
+
+// Reset empties every entity and changelog table of the schema (those of the prepared
+// and the catalog entities that exist) and replaces the stored offsets by next, in one
+// transaction (TRUNCATE is transactional in PostgreSQL; it waits for running writes).
+func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := sink.CheckReset(next); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if err := s.ensureConn(ctx); err != nil {
+		return err
+	}
+	var topics []string
+	var parts []int32
+	var offs []int64
+	for tp, off := range next {
+		topics, parts, offs = append(topics, tp.Topic), append(parts, tp.Partition), append(offs, off)
+	}
+	var tables []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if tables, err = s.entityTables(ctx, tx); err != nil {
+			return err
+		}
+		names := []string{s.qualified(offsetsTable)}
+		for _, n := range tables {
+			names = append(names, s.qualified(n))
+		}
+		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")); err != nil {
+			return fmt.Errorf("truncate: %w", err)
+		}
+		if len(topics) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+s.qualified(offsetsTable)+` (topic, "partition", next_offset)
+			SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[])`, topics, parts, offs); err != nil {
+			return fmt.Errorf("store offsets: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres %s: reset: %w", s.target.shown, s.target.red.err(err))
+	}
+	s.log.Info("reset", "tables", len(tables), "offsets", len(next))
+	return nil
+}
+
+// entityTables lists the existing entity and changelog tables of the schema that
+// belong to a prepared or catalog entity.
+func (s *Sink) entityTables(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	var want []string
+	for _, e := range catalog.All() {
+		want = append(want, e.Table(), e.ChangelogTable())
+	}
+	for _, t := range s.tables {
+		want = append(want, t.entity.Table(), t.entity.ChangelogTable())
+	}
+	rows, err := tx.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2) ORDER BY c.relname`, s.dest.Schema, want)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return out, nil
+}
