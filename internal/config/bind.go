@@ -122,8 +122,8 @@ func defaultOf(sf reflect.StructField, fv reflect.Value) any {
 		return append([]string{}, fv.Interface().([]string)...)
 	case hasTag:
 		return tag
-	case fv.IsZero():
-		return ""
+	case fv.IsZero() && (fv.Kind() < reflect.Int || fv.Kind() > reflect.Int64):
+		return "" // zero integers and durations fall through to "0" and "0s"
 	case fv.Type().Implements(marshalType):
 		b, _ := fv.Interface().(encoding.TextMarshaler).MarshalText()
 		return string(b)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -53,6 +54,7 @@ type Loader struct {
 	bindings    []binding
 	validations []validation
 	errs        []error
+	rejected    map[string]bool // keys whose value was refused
 }
 
 // NewLoader returns a loader of the sections' keys, with their defaults set and their
@@ -60,7 +62,7 @@ type Loader struct {
 func NewLoader(sections ...Section) *Loader {
 	v := viper.New()
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	l := &Loader{v: v, keys: map[string]Key{}}
+	l := &Loader{v: v, keys: map[string]Key{}, rejected: map[string]bool{}}
 	for _, s := range sections {
 		bs, vs := bind(s.Name+".", reflect.ValueOf(s.Config).Elem(), s.KnownOnly)
 		for _, b := range bs {
@@ -127,8 +129,15 @@ func (l *Loader) Load(file string, fs *pflag.FlagSet) error {
 	for _, b := range l.bindings {
 		l.fill(b)
 	}
+	refused := maps.Clone(l.rejected)
 	for _, val := range l.validations {
-		val.v.Validate(func(key, why string) { l.Problem(val.prefix+key, why) })
+		val.v.Validate(func(key, why string) {
+			// A refused value left a stand-in (zero) in its field: a report about the
+			// key would be about the stand-in ("is required" after "invalid value").
+			if !refused[val.prefix+key] {
+				l.Problem(val.prefix+key, why)
+			}
+		})
 	}
 	return l.Err()
 }
@@ -224,6 +233,7 @@ func show(f reflect.Value) string {
 func (l *Loader) Set(key string, v any) { l.v.Set(key, v) }
 
 func (l *Loader) bad(key string, raw any, why string) {
+	l.rejected[key] = true
 	if l.keys[key].Secret {
 		l.errs = append(l.errs, fmt.Errorf("config key %s (env %s): invalid value: %s", key, l.keys[key].Env(), why))
 		return
@@ -361,6 +371,9 @@ func (l *Loader) Duration(key string, min time.Duration) time.Duration {
 // Time returns the key as an optional time: "" is the zero time; otherwise RFC 3339
 // ("2024-06-01T00:00:00Z") or a date ("2024-06-01", midnight UTC).
 func (l *Loader) Time(key string) time.Time {
+	if t, ok := l.raw(key).(time.Time); ok { // an unquoted YAML date or timestamp
+		return t.UTC()
+	}
 	s := l.String(key)
 	if s == "" {
 		return time.Time{}
