@@ -113,7 +113,7 @@ func (s *SASL) Validate(report func(key, why string)) {
 		report("password_file", strings.Replace(why, "the secret itself", "KAFKA_SASL_PASSWORD", 1))
 	}
 	s.Password = pw
-	if s.Mechanism == "" {
+	if s.Mechanism == "" || !mechanismOK { // none, or reported above: nothing to require
 		if mechanismOK {
 			for key, v := range map[string]string{"username": s.Username, "password": string(s.Password), "password_file": s.PasswordFile} {
 				if v != "" {
@@ -121,7 +121,7 @@ func (s *SASL) Validate(report func(key, why string)) {
 				}
 			}
 		}
-		*s = SASL{Mechanism: s.Mechanism}
+		*s = SASL{}
 		return
 	}
 	if s.Username == "" {
