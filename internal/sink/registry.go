@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -114,12 +115,15 @@ type Section struct {
 
 // Sections returns the configuration section of every registered driver, by name. The
 // consumer loads them (every key of every driver is known, so one shared environment
-// file serves every sink); Open hands the loaded values to the chosen driver.
+// file serves every sink); Open hands the loaded values to the chosen driver. Each call
+// resets them to their zero value, so that a loader's defaults (see package config)
+// never are what an earlier loader of the process loaded.
 func Sections() []Section {
 	mu.RLock()
 	defer mu.RUnlock()
 	var out []Section
 	for _, r := range drivers {
+		reflect.ValueOf(r.config).Elem().SetZero()
 		out = append(out, Section{Name: r.name, Config: r.config})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
