@@ -1,9 +1,9 @@
 // Package gorgiassim is a deterministic, in-process fake of the Gorgias
 // REST API of one account, for tests and for running the pipeline locally.
 //
-// It serves GET /api/account and the cursor-paginated lists /api/customers,
-// /api/tickets, /api/messages and /api/satisfaction-surveys (plus
-// single-object reads) with the shapes, parameters, errors, headers and
+// It serves GET /api/account and, for every entity of the catalog
+// (internal/catalog), the cursor-paginated list /api/<Resource> and its
+// single objects, with the shapes, parameters, errors, headers and
 // leaky-bucket rate limit of the real API as described in
 // shared/reference/gorgias-api.md. The seeded data is a pure function of
 // Config; Advance and the fine-grained mutators change it over sim time,
@@ -11,4 +11,67 @@
 //
 // Use it over HTTP with Handler (httptest.NewServer or cmd/gorgias-sim) or
 // without sockets through RoundTripper.
+//
+// # Adding an entity
+//
+// Adding an entity is one generator plus the catalog entry (and its
+// schema). The shared code derives everything else from the catalog:
+// the list endpoint, the order_by choices (created_datetime, the sort
+// field and, unless derived, the version field; asc and desc), keyset
+// cursors, filters, single-object reads, Objects and IDs, Deny, the
+// Changes of Advance, rate limiting, faults and stats.
+//
+// A generator lives in gen_<entity>.go and registers itself from init
+// with a genSpec: the catalog Name, a model struct (its JSON is the API's;
+// it needs an int64 "id" and a stamp field for created_datetime and for
+// each catalog field it is ordered on), where ids start, a salt for the
+// timestamp form, and optionally filters (list parameters matched against
+// an int64 field), a parent to nest single objects under, aliases, and the
+// entities it relates to. Its seed method adds the initial objects (ids
+// from table.newID, timestamps from mk inside Sim.seedSpan); its plan
+// method schedules changes on Advance's batch (batch.sample, batch.at),
+// which call table.add for new objects and table.changed after an edit,
+// with stamps from Sim.stampAt. The smallest one:
+//
+//	func init() {
+//		register(genSpec{
+//			entity: "tags", model: tag{}, firstID: 310000, idGap: 20, salt: 0x5eed7a65,
+//			make: func(s *Sim, t *table) generator { return &tagGen{s: s, t: t} },
+//		})
+//	}
+//
+//	type tag struct {
+//		ID              int64  `json:"id"`
+//		Name            string `json:"name"`
+//		CreatedDatetime stamp  `json:"created_datetime"`
+//		UpdatedDatetime stamp  `json:"updated_datetime"`
+//	}
+//
+//	type tagGen struct {
+//		s *Sim
+//		t *table
+//	}
+//
+//	func (g *tagGen) seed(r *rand.Rand) {
+//		begin, _ := g.s.seedSpan()
+//		for i := range 20 {
+//			id := g.t.newID(r)
+//			at := mk(begin.Add(time.Duration(i)*time.Hour), g.t.form(id))
+//			g.t.add(&tag{ID: id, Name: "tag-" + strconv.Itoa(i), CreatedDatetime: at, UpdatedDatetime: at})
+//		}
+//	}
+//
+//	func (g *tagGen) plan(*batch) {} // tags never change
+//
+// New panics, naming the entity, when a catalog entity has no generator
+// or its model lacks a field the catalog orders on; TestEveryCatalogEntityIsServed
+// pages every catalog entity through the shared list endpoint.
+//
+// Relations stay inside the generators: tickets write their conversations
+// through the messages generator, closing a ticket may open a survey, and
+// messages are served under /api/tickets/{ticket_id}/messages/{id}.
+// Generators seed in catalog order from one shared random stream, and
+// Advance plans them in catalog order from another, so a generator that
+// draws random numbers changes the data of the entities after it (tests
+// compare against Objects, never against fixed data).
 package gorgiassim

@@ -313,7 +313,7 @@ func TestSecondsFormStampsRoundUp(t *testing.T) {
 	// Find a ticket rendered with whole seconds and one with microseconds.
 	var whole, micro int64
 	for _, id := range s.IDs(Tickets) {
-		switch s.ticketByID[id].form {
+		switch s.table(Tickets).form(id) {
 		case formSeconds:
 			whole = id
 		case formMicro:

@@ -88,8 +88,8 @@ func BenchmarkListPage100Cold(b *testing.B) {
 	req := pageRequest(Messages, url.Values{"limit": {"100"}})
 	for b.Loop() {
 		b.StopTimer()
-		for _, e := range s.messages.all {
-			e.invalidate()
+		for _, it := range s.table(Messages).all {
+			it.raw = nil
 		}
 		b.StartTimer()
 		h.ServeHTTP(&recorder{header: http.Header{}}, req)

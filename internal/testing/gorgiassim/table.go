@@ -1,0 +1,149 @@
+package gorgiassim
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+)
+
+// table holds the objects of one catalog entity in id order, plus lazily
+// rebuilt indexes sorted by each order_by field. Generators add objects
+// and report changes; the shared code reads it for lists and truth.
+type table struct {
+	s       *Sim
+	ent     catalog.Entity
+	spec    genSpec
+	gen     generator
+	layout  *layout
+	fields  []string // order_by fields (orderFields)
+	filters []filter // list filters (spec.filters)
+	lastID  int64    // latest id handed out
+
+	all    []*item // id ascending (ids only grow)
+	byID   map[int64]*item
+	sorted [][]ranked // per field: ascending by (value, id)
+	fresh  []bool
+}
+
+// item is one stored object and its cached JSON.
+type item struct {
+	obj any
+	raw []byte
+}
+
+// ranked is an item with its sort value in one index.
+type ranked struct {
+	v, id int64
+	it    *item
+}
+
+// filter is one list parameter matched against an int64 field.
+type filter struct {
+	param string
+	index []int
+}
+
+func newTable(s *Sim, e catalog.Entity, spec genSpec) *table {
+	l := layoutOf(spec.modelType())
+	fields := orderFields(e)
+	l.check(e.Name, fields, spec.filters)
+	t := &table{
+		s: s, ent: e, spec: spec, layout: l, fields: fields, lastID: spec.firstID,
+		byID:   make(map[int64]*item),
+		sorted: make([][]ranked, len(fields)),
+		fresh:  make([]bool, len(fields)),
+	}
+	for _, f := range spec.filters {
+		t.filters = append(t.filters, filter{param: f, index: l.ints[f]})
+	}
+	return t
+}
+
+// newID hands out the next id of the entity.
+func (t *table) newID(r *rand.Rand) int64 {
+	t.lastID += 1 + r.Int64N(t.spec.idGap)
+	return t.lastID
+}
+
+// form is the timestamp form of the object with id.
+func (t *table) form(id int64) tsForm { return formFor(t.spec.salt, id) }
+
+// add stores a new object (a pointer to the entity's model); its id must
+// be larger than every stored one.
+func (t *table) add(obj any) {
+	id := t.layout.id(obj)
+	if n := len(t.all); n > 0 && t.layout.id(t.all[n-1].obj) >= id {
+		panic("gorgiassim: ids must grow")
+	}
+	it := &item{obj: obj}
+	t.all = append(t.all, it)
+	t.byID[id] = it
+	t.touched(id)
+}
+
+// changed must be called after a stored object was modified.
+func (t *table) changed(obj any) {
+	id := t.layout.id(obj)
+	t.byID[id].raw = nil
+	t.touched(id)
+}
+
+// touched drops the sorted indexes and records the change for Advance.
+func (t *table) touched(id int64) {
+	clear(t.fresh)
+	if t.s.cs != nil {
+		t.s.cs.add(t.ent.Resource, id)
+	}
+}
+
+// len is the number of stored objects.
+func (t *table) len() int { return len(t.all) }
+
+// render is the object's JSON, cached until it changes.
+func (t *table) render(it *item) []byte {
+	if it.raw == nil {
+		it.raw = marshal(it.obj)
+	}
+	return it.raw
+}
+
+// index is the table sorted by order field f, ascending by (value, id).
+func (t *table) index(f int) []ranked {
+	if t.fresh[f] {
+		return t.sorted[f]
+	}
+	at := t.layout.stamps[t.fields[f]]
+	idx := t.sorted[f][:0]
+	for _, it := range t.all {
+		idx = append(idx, ranked{v: t.layout.micros(it.obj, at), id: t.layout.id(it.obj), it: it})
+	}
+	slices.SortFunc(idx, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.id, b.id))
+	})
+	t.sorted[f], t.fresh[f] = idx, true
+	return idx
+}
+
+// objectAt is the i-th object of t in id order, as T.
+func objectAt[T any](t *table, i int) T { return t.all[i].obj.(T) }
+
+// objectOf is the object of t with id, as T.
+func objectOf[T any](t *table, id int64) (T, bool) {
+	it, ok := t.byID[id]
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return it.obj.(T), true
+}
+
+// objectsOf is every object of t in id order, as T.
+func objectsOf[T any](t *table) []T {
+	out := make([]T, len(t.all))
+	for i, it := range t.all {
+		out[i] = it.obj.(T)
+	}
+	return out
+}
