@@ -1,40 +1,14 @@
 package main
 
 import (
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-)
 
-// capture runs fn with os.Stdout and os.Stderr redirected and returns what it wrote.
-func capture(t *testing.T, fn func() int) (code int, stdout, stderr string) {
-	t.Helper()
-	read := func(f **os.File) (restore func() string) {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := *f
-		*f = w
-		out := make(chan string)
-		go func() {
-			b, _ := io.ReadAll(r)
-			out <- string(b)
-		}()
-		return func() string {
-			*f = old
-			w.Close()
-			return <-out
-		}
-	}
-	restoreOut, restoreErr := read(&os.Stdout), read(&os.Stderr)
-	code = fn()
-	return code, restoreOut(), restoreErr()
-}
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
+)
 
 // TestStatusCommand runs `consumer status` through run, as the binary does, on a DuckDB
 // file filled by a real run.
@@ -50,7 +24,7 @@ func TestStatusCommand(t *testing.T) {
 	cl.Close()
 	args := []string{"status", "--kafka.brokers", addrs, "--kafka.topic_prefix", p.Prefix,
 		"--dest.uri", "duckdb:///" + filepath.Join(p.dir, "st.duckdb"), "--log.level", "error"}
-	code, out, errOut := capture(t, func() int { return run(args) })
+	code, out, errOut := proctest.Capture(t, func() int { return run(args) })
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -67,7 +41,7 @@ func TestStatusCommand(t *testing.T) {
 
 	// Failure: exit 1 and one line on stderr.
 	args[4] = "nope."
-	code, out, errOut = capture(t, func() int { return run(args) })
+	code, out, errOut = proctest.Capture(t, func() int { return run(args) })
 	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "consumer status: ") {
 		t.Fatalf("wrong prefix: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

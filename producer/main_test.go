@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -10,34 +9,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
-
-// capture runs fn with os.Stdout and os.Stderr redirected and returns what it wrote.
-func capture(t *testing.T, fn func() int) (code int, stdout, stderr string) {
-	t.Helper()
-	read := func(f **os.File) (restore func() string) {
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := *f
-		*f = w
-		out := make(chan string)
-		go func() {
-			b, _ := io.ReadAll(r)
-			out <- string(b)
-		}()
-		return func() string {
-			*f = old
-			w.Close()
-			return <-out
-		}
-	}
-	restoreOut, restoreErr := read(&os.Stdout), read(&os.Stderr)
-	code = fn()
-	return code, restoreOut(), restoreErr()
-}
 
 // TestStatusCommand runs `producer status` through run, as the binary does, after a real
 // producer run.
@@ -55,7 +29,7 @@ func TestStatusCommand(t *testing.T) {
 	defer func(old []string) { os.Args = old }(os.Args)
 	os.Args = args
 
-	code, out, errOut := capture(t, run)
+	code, out, errOut := proctest.Capture(t, run)
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -77,7 +51,7 @@ func TestStatusCommand(t *testing.T) {
 
 	// Failure: exit 1 and one line on stderr.
 	os.Args = []string{"producer", "status", "--kafka.brokers", brokers, "--kafka.topic_prefix", "nope."}
-	code, out, errOut = capture(t, run)
+	code, out, errOut = proctest.Capture(t, run)
 	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "producer status: ") {
 		t.Fatalf("wrong prefix: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}

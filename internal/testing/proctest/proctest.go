@@ -1,7 +1,8 @@
 // Package proctest runs the project's real binaries as child processes in tests, so
 // that tests can crash them the way production does (SIGKILL at a seeded random moment)
 // and look at what a dead process leaves behind: group members still holding
-// partitions, locked files, half-written transactions.
+// partitions, locked files, half-written transactions. Capture instead runs a main
+// package's run function inside the test process, with its stdout and stderr captured.
 //
 // It is test support, not product code: only _test.go files import it.
 package proctest
