@@ -79,18 +79,7 @@ func TestCheckBatch(t *testing.T) {
 		{"record twice", sink.Batch{Records: recs(rec(customers, 0, 1), rec(customers, 0, 1)), Ranges: ranges(rg("gorgias.customers", 0, none, 5))}, "Kafka order"},
 		{"records out of order", sink.Batch{Records: recs(rec(customers, 0, 2), rec(customers, 0, 1)), Ranges: ranges(rg("gorgias.customers", 0, none, 5))}, "Kafka order"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := sink.CheckBatch(tc.b)
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Fatalf("CheckBatch = %v, want nil", err)
-			case tc.wantErr == "":
-			case !errors.Is(err, sink.ErrBadBatch):
-				t.Fatalf("CheckBatch = %v, want ErrBadBatch", err)
-			case !strings.Contains(err.Error(), tc.wantErr):
-				t.Fatalf("CheckBatch = %v, want it to say %q", err, tc.wantErr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkBadBatch(t, "CheckBatch", sink.CheckBatch(tc.b), tc.wantErr) })
 	}
 }
 
@@ -109,17 +98,21 @@ func TestCheckReset(t *testing.T) {
 		{"no topic", map[sink.TopicPartition]int64{tp("", 0): 0}, "names no topic partition"},
 		{"negative partition", map[sink.TopicPartition]int64{tp("gorgias.tickets", -1): 0}, "names no topic partition"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := sink.CheckReset(tc.next)
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Fatalf("CheckReset = %v, want nil", err)
-			case tc.wantErr == "":
-			case !errors.Is(err, sink.ErrBadBatch):
-				t.Fatalf("CheckReset = %v, want ErrBadBatch", err)
-			case !strings.Contains(err.Error(), tc.wantErr):
-				t.Fatalf("CheckReset = %v, want it to say %q", err, tc.wantErr)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkBadBatch(t, "CheckReset", sink.CheckReset(tc.next), tc.wantErr) })
+	}
+}
+
+// checkBadBatch fails the test unless err is nil when want is "", or wraps
+// sink.ErrBadBatch and says want.
+func checkBadBatch(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("%s = %v, want nil", what, err)
+	case want == "":
+	case !errors.Is(err, sink.ErrBadBatch):
+		t.Fatalf("%s = %v, want ErrBadBatch", what, err)
+	case !strings.Contains(err.Error(), want):
+		t.Fatalf("%s = %v, want it to say %q", what, err, want)
 	}
 }
