@@ -8,7 +8,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TopicConfig says how the producer creates missing topics.
@@ -71,84 +70,4 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, tc TopicConfig, entityT
 		"cleanup.policy": kadm.StringPtr("compact"),
 		"retention.ms":   kadm.StringPtr("-1"),
 	}, stateTopic)
-}
-
-// readState reads the state topic to its last stable offset with read_committed and
-// returns the newest state per entity. The caller must have initialised its
-// transactional producer id first, so a dead predecessor's open transaction is aborted
-// and the last stable offset is not held back by it.
-func readState(ctx context.Context, opts []kgo.Opt, stateTopic string) (map[string]*EntityState, error) {
-	adm, err := kadm.NewOptClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka admin client: %w", err)
-	}
-	defer adm.Close()
-	ends, err := adm.ListCommittedOffsets(ctx, stateTopic)
-	if err != nil {
-		return nil, fmt.Errorf("list state topic offsets: %w", err)
-	}
-	starts, err := adm.ListStartOffsets(ctx, stateTopic)
-	if err != nil {
-		return nil, fmt.Errorf("list state topic start offsets: %w", err)
-	}
-	want := map[int32]int64{}
-	from := map[int32]kgo.Offset{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err != nil {
-			return
-		}
-		start := int64(0)
-		if s, ok := starts.Lookup(o.Topic, o.Partition); ok && s.Err == nil {
-			start = s.Offset
-		}
-		if o.Offset > start {
-			want[o.Partition] = o.Offset
-			from[o.Partition] = kgo.NewOffset().At(start)
-		}
-	})
-	if err := ends.Error(); err != nil {
-		return nil, fmt.Errorf("list state topic offsets: %w", err)
-	}
-	out := map[string]*EntityState{}
-	if len(want) == 0 {
-		return out, nil
-	}
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{stateTopic: from}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-	)...)
-	if err != nil {
-		return nil, fmt.Errorf("state reader: %w", err)
-	}
-	defer cl.Close()
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read producer state: %w", err)
-		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) { ferr = fmt.Errorf("read %s[%d]: %w", t, p, err) })
-		if ferr != nil {
-			return nil, ferr
-		}
-		for _, r := range fs.Records() {
-			if end, ok := want[r.Partition]; ok && r.Offset >= end-1 {
-				delete(want, r.Partition)
-			}
-			if r.Attrs.IsControl() || r.Key == nil {
-				continue
-			}
-			if r.Value == nil {
-				delete(out, string(r.Key))
-				continue
-			}
-			st, err := unmarshalState(string(r.Key), r.Value)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrBadState, err)
-			}
-			out[string(r.Key)] = st
-		}
-	}
-	return out, nil
 }

@@ -2,14 +2,9 @@ package producer
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strconv"
+	"log/slog"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
@@ -37,229 +32,169 @@ func (p *Producer) step(name, entity string) error {
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
 // sweep walks one entity's list newest first and publishes every wanted object version
-// that the state does not cover, one Kafka transaction per page.
+// that the state does not cover, one Kafka transaction per page. Each page goes through
+// the same steps: fetch and encode it (fetch), select the records to publish
+// (selectNew), advance this sweep's segment over it (cover), decide whether the sweep
+// stops after it (stopAfter), then commit records and state together (commit) and log.
 func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
-	log := p.cfg.Logger.With("entity", e.Name)
-	enc := p.encoders[e.Name]
-	topic := e.Topic(p.cfg.TopicPrefix)
-	start, end := int64(minTime), int64(maxTime)
+	s := p.newSweepRun(e)
+	for {
+		pg, err := s.fetch(ctx)
+		if err != nil {
+			return err
+		}
+		done, err := s.publish(ctx, pg)
+		if err != nil || done {
+			return err
+		}
+		if err := s.guard.Check(pg.next); err != nil {
+			return fmt.Errorf("%s page %d: %w", e.Name, s.pages, err)
+		}
+		s.cursor = pg.next
+	}
+}
+
+// sweepRun is the state of one sweep of one entity, from its first page to its last.
+type sweepRun struct {
+	p     *Producer
+	e     catalog.Entity
+	log   *slog.Logger
+	enc   *avrocodec.Encoder
+	topic string
+	// start and end bound the versions the sweep publishes (interval_start/_end),
+	// minTime and maxTime when unbounded.
+	start, end int64
+	// segIdx is this sweep's segment in the entity state, -1 before the first page.
+	segIdx int
+	// asOf and floor are fixed by the first page: the version up to which the sweep
+	// guarantees publication (see sweepAsOf) and the lowest sort value it examines
+	// (see windowFloor).
+	asOf, floor int64
+
+	cursor string
+	guard  gorgias.CursorGuard
+
+	pages, published int
+	began, lastLog   time.Time
+}
+
+func (p *Producer) newSweepRun(e catalog.Entity) *sweepRun {
+	s := &sweepRun{
+		p: p, e: e,
+		log:    p.cfg.Logger.With("entity", e.Name),
+		enc:    p.encoders[e.Name],
+		topic:  e.Topic(p.cfg.TopicPrefix),
+		start:  minTime,
+		end:    maxTime,
+		segIdx: -1,
+		floor:  minTime,
+		began:  time.Now(),
+	}
+	s.lastLog = s.began
 	if !p.cfg.IntervalStart.IsZero() {
-		start = micros(p.cfg.IntervalStart)
+		s.start = micros(p.cfg.IntervalStart)
 	}
 	if !p.cfg.IntervalEnd.IsZero() {
-		end = micros(p.cfg.IntervalEnd)
+		s.end = micros(p.cfg.IntervalEnd)
 	}
-	var (
-		guard     gorgias.CursorGuard
-		cursor    string
-		segIdx    = -1
-		asOf      int64
-		floor     = int64(minTime)
-		pages     int
-		published int
-		began     = time.Now()
-		lastLog   = began
-	)
-	for {
-		if err := p.step(stepFetch, e.Name); err != nil {
-			return err
-		}
-		pg, err := p.api.List(ctx, e.Resource, gorgias.ListParams{OrderBy: e.OrderBy(), Limit: p.cfg.PageSize, Cursor: cursor})
-		if err != nil {
-			return fmt.Errorf("fetch %s page %d: %w", e.Name, pages+1, err)
-		}
-		pages++
-		serverNow := pg.ServerTime
-		if serverNow.IsZero() {
-			serverNow = pg.Received
-		}
-		// The Date header has whole seconds: the server's clock read anywhere in
-		// [Date, Date+1s) when it answered, so nothing up to Date+1s is in the future.
-		meta := avrocodec.Meta{Domain: p.cfg.Domain, ExtractedAt: pg.Received, AsOf: serverNow.Add(time.Second - time.Microsecond)}
-		recs := make([]avrocodec.Record, 0, len(pg.Data))
-		for i, raw := range pg.Data {
-			r, err := enc.Encode(raw, meta, nil)
-			if err != nil {
-				return fmt.Errorf("%s page %d object %d: %w", e.Name, pages, i+1, err)
-			}
-			recs = append(recs, r)
-		}
-		if segIdx < 0 {
-			asOf = p.sweepAsOf(e, recs, serverNow)
-			if end < asOf {
-				asOf = end
-			}
-			floor = p.windowFloor(p.states[e.Name], e, start, asOf)
-		}
-
-		cur := p.states[e.Name]
-		next := cur.clone()
-		if segIdx < 0 {
-			next.Segments = append(next.Segments, Segment{Lo: maxTime, From: start, AsOf: asOf})
-			segIdx = len(next.Segments) - 1
-		}
-		seg := &next.Segments[segIdx]
-		out := make([]*kgo.Record, 0, len(recs)+1)
-		pageMin := int64(maxTime)
-		for _, r := range recs {
-			s, v := micros(r.Sort), micros(r.Version)
-			pageMin = min(pageMin, s)
-			if s < floor || v < start || v > end {
-				continue // outside the lookback window or the interval
-			}
-			if !cur.Covered(s, v, r.ID) {
-				out = append(out, &kgo.Record{Topic: topic, Key: []byte(strconv.FormatInt(r.ID, 10)), Value: r.Value})
-			}
-			if v > asOf {
-				if seg.Recent == nil {
-					seg.Recent = map[int64]int64{}
-				}
-				seg.Recent[r.ID] = v
-			}
-		}
-		// The segment reaches down to this page's oldest sort value, but never below the
-		// window floor: objects under it were not examined.
-		if low := max(pageMin, floor); len(recs) > 0 && low <= seg.Lo {
-			var ids []int64
-			for _, r := range recs {
-				if micros(r.Sort) == low {
-					ids = append(ids, r.ID)
-				}
-			}
-			slices.Sort(ids)
-			if low == seg.Lo {
-				seg.LoIDs = unionIDs(seg.LoIDs, ids)
-			} else {
-				seg.Lo, seg.LoIDs = low, ids
-			}
-		}
-
-		done := false
-		switch {
-		case pg.NextCursor == "" && floor == minTime:
-			seg.Lo, seg.LoIDs = minTime, nil
-			done = true
-			if start == minTime {
-				next.Backfilled = true
-			}
-		case pg.NextCursor == "":
-			done = true
-		case len(recs) == 0:
-			// An empty page with a next cursor: keep walking.
-		case pageMin < floor:
-			done = true
-		case e.SortIsVersion() && next.coveredBelow(start, pageMin+1, segIdx):
-			// Unvisited objects below have versions <= pageMin; earlier sweeps
-			// published them all (or they are older than interval_start).
-			done = true
-		}
-		next.Published += int64(len(out))
-		if done {
-			seg.Done = true
-			if start == minTime && end == maxTime {
-				next.Watermark = asOf
-			}
-			next.LastSweepEnd = time.Now().UnixMicro()
-			next.prune(e.SortIsVersion(), p.cfg.MaxSegments)
-		}
-		if err := p.commit(ctx, e, out, next); err != nil {
-			return err
-		}
-		p.states[e.Name] = next
-		published += len(out)
-		log.Debug("page committed", "page", pages, "records", len(out), "done", done)
-		if p.cfg.Metrics != nil {
-			p.cfg.Metrics.PageCommitted(e.Name, len(out))
-		}
-		if now := time.Now(); now.Sub(lastLog) >= p.cfg.ProgressEvery {
-			lastLog = now
-			log.Info("sweep progress", "pages", pages, "records", published,
-				"rate_per_s", fmt.Sprintf("%.1f", float64(published)/now.Sub(began).Seconds()),
-				"position", fmtMicros(pageMin))
-		}
-		if done {
-			log.Info("sweep done", "pages", pages, "records", published,
-				"duration", time.Since(began).Round(time.Millisecond), "watermark", fmtMicros(asOf))
-			if p.cfg.Metrics != nil {
-				p.cfg.Metrics.SweepDone(e.Name, watermarkTime(next.Watermark))
-			}
-			return nil
-		}
-		if err := guard.Check(pg.NextCursor); err != nil {
-			return fmt.Errorf("%s page %d: %w", e.Name, pages, err)
-		}
-		cursor = pg.NextCursor
-	}
+	return s
 }
 
-// sweepAsOf is the version up to which a sweep starting with the first page recs
-// guarantees publication. For entities sorted on their version it is the newest version
-// on the first page; for derived versions it is the server time minus the clock-skew
-// allowance (every change after it is stamped later).
-func (p *Producer) sweepAsOf(e catalog.Entity, recs []avrocodec.Record, serverNow time.Time) int64 {
-	if e.SortIsVersion() {
-		top := int64(minTime)
-		for _, r := range recs {
-			top = max(top, micros(r.Version))
-		}
-		return top
-	}
-	return micros(serverNow.Add(-p.cfg.ClockSkew))
+// fetchedPage is one page of the list, encoded.
+type fetchedPage struct {
+	recs []avrocodec.Record
+	// serverNow is the Gorgias server's time of the answer (the local time of receipt
+	// when the server sent none).
+	serverNow time.Time
+	// next is the cursor of the next page, "" after the last one.
+	next string
 }
 
-// windowFloor is the lowest sort value a sweep examines. Entities sorted on their version
-// have none: the sweep stops where earlier sweeps' coverage begins. Messages and surveys
-// re-read a lookback window below the sweep's AsOf, but never start above the last
-// finished sweep's watermark, so objects created while the producer was down are read
-// however long it was down. Until the history was read to the end once there is no
-// floor.
-func (p *Producer) windowFloor(st *EntityState, e catalog.Entity, start, asOf int64) int64 {
-	if e.SortIsVersion() {
-		return minTime
+// fetch requests the page at the sweep's cursor and encodes its objects.
+func (s *sweepRun) fetch(ctx context.Context) (*fetchedPage, error) {
+	if err := s.p.step(stepFetch, s.e.Name); err != nil {
+		return nil, err
 	}
-	lookback := p.cfg.Lookback.Microseconds()
-	switch {
-	case start != minTime:
-		return start - lookback
-	case st.Backfilled && st.Watermark != 0:
-		return min(asOf-lookback, st.Watermark)
-	default:
-		return minTime
-	}
-}
-
-// commit publishes one page's records and the entity's new state in one transaction.
-// Kafka work runs under a context that ignores cancellation (bounded by a timeout), so a
-// stop request never leaves a page half-committed.
-func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Record, st *EntityState) error {
-	if err := p.step(stepBeforeProduce, e.Name); err != nil {
-		return err
-	}
-	val, err := st.marshal()
+	params := gorgias.ListParams{OrderBy: s.e.OrderBy(), Limit: s.p.cfg.PageSize, Cursor: s.cursor}
+	pg, err := s.p.api.List(ctx, s.e.Resource, params)
 	if err != nil {
-		return fmt.Errorf("encode %s state: %w", e.Name, err)
+		return nil, fmt.Errorf("fetch %s page %d: %w", s.e.Name, s.pages+1, err)
 	}
-	recs = append(recs, &kgo.Record{Topic: StateTopic(p.cfg.TopicPrefix), Key: []byte(e.Name), Value: val})
-	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	if err := p.cl.BeginTransaction(); err != nil {
-		return fmt.Errorf("begin transaction for %s: %w", e.Name, err)
+	s.pages++
+	out := &fetchedPage{serverNow: pg.ServerTime, next: pg.NextCursor, recs: make([]avrocodec.Record, 0, len(pg.Data))}
+	if out.serverNow.IsZero() {
+		out.serverNow = pg.Received
 	}
-	if err := p.cl.ProduceSync(kctx, recs...).FirstErr(); err != nil {
-		if aerr := p.cl.EndTransaction(kctx, kgo.TryAbort); aerr != nil {
-			return fmt.Errorf("produce %s page: %w (abort also failed: %v)", e.Name, err, aerr)
+	// The Date header has whole seconds: the server's clock read anywhere in
+	// [Date, Date+1s) when it answered, so nothing up to Date+1s is in the future.
+	meta := avrocodec.Meta{Domain: s.p.cfg.Domain, ExtractedAt: pg.Received, AsOf: out.serverNow.Add(time.Second - time.Microsecond)}
+	for i, raw := range pg.Data {
+		r, err := s.enc.Encode(raw, meta, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s page %d object %d: %w", s.e.Name, s.pages, i+1, err)
 		}
-		return fmt.Errorf("produce %s page: %w", e.Name, err)
+		out.recs = append(out.recs, r)
 	}
-	if err := p.step(stepAfterProduce, e.Name); err != nil {
-		return err
+	return out, nil
+}
+
+// publish commits one page: the records the state does not cover yet, and the state
+// advanced over the page, in one transaction. It reports whether the sweep is done.
+func (s *sweepRun) publish(ctx context.Context, pg *fetchedPage) (done bool, err error) {
+	cur := s.p.states[s.e.Name]
+	next := cur.clone()
+	if s.segIdx < 0 {
+		s.asOf = min(s.p.sweepAsOf(s.e, pg.recs, pg.serverNow), s.end)
+		s.floor = s.p.windowFloor(cur, s.e, s.start, s.asOf)
+		next.Segments = append(next.Segments, Segment{Lo: maxTime, From: s.start, AsOf: s.asOf})
+		s.segIdx = len(next.Segments) - 1
 	}
-	if err := p.cl.EndTransaction(kctx, kgo.TryCommit); err != nil {
-		if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
-			errors.Is(err, kerr.OperationNotAttempted) || errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
-			return fmt.Errorf("commit %s page: %w: %v", e.Name, ErrFenced, err)
-		}
-		return fmt.Errorf("commit %s page: %w", e.Name, err)
+	pageMin := lowestSort(pg.recs)
+	out := s.selectNew(cur, pg.recs)
+	s.cover(next, pg, pageMin)
+	done = s.stopAfter(next, pg, pageMin)
+	next.Published += int64(len(out))
+	if done {
+		s.finish(next)
 	}
-	return p.step(stepAfterCommit, e.Name)
+	if err := s.p.commit(ctx, s.e, out, next); err != nil {
+		return false, err
+	}
+	s.p.states[s.e.Name] = next
+	s.committed(len(out), pageMin, done, next)
+	return done, nil
+}
+
+// finish marks the sweep's segment done in next, the state committed with its last page.
+func (s *sweepRun) finish(next *EntityState) {
+	next.Segments[s.segIdx].Done = true
+	if s.start == minTime && s.end == maxTime {
+		next.Watermark = s.asOf
+	}
+	next.LastSweepEnd = time.Now().UnixMicro()
+	next.prune(s.e.SortIsVersion(), s.p.cfg.MaxSegments)
+}
+
+// committed logs and counts a committed page of n records; next is the state committed
+// with it.
+func (s *sweepRun) committed(n int, pageMin int64, done bool, next *EntityState) {
+	s.published += n
+	s.log.Debug("page committed", "page", s.pages, "records", n, "done", done)
+	if s.p.cfg.Metrics != nil {
+		s.p.cfg.Metrics.PageCommitted(s.e.Name, n)
+	}
+	if now := time.Now(); now.Sub(s.lastLog) >= s.p.cfg.ProgressEvery {
+		s.lastLog = now
+		s.log.Info("sweep progress", "pages", s.pages, "records", s.published,
+			"rate_per_s", fmt.Sprintf("%.1f", float64(s.published)/now.Sub(s.began).Seconds()),
+			"position", fmtMicros(pageMin))
+	}
+	if !done {
+		return
+	}
+	s.log.Info("sweep done", "pages", s.pages, "records", s.published,
+		"duration", time.Since(s.began).Round(time.Millisecond), "watermark", fmtMicros(s.asOf))
+	if s.p.cfg.Metrics != nil {
+		s.p.cfg.Metrics.SweepDone(s.e.Name, watermarkTime(next.Watermark))
+	}
 }

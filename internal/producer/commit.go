@@ -1,0 +1,49 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+)
+
+// commit publishes one page's records and the entity's new state in one transaction.
+// Kafka work runs under a context that ignores cancellation (bounded by a timeout), so a
+// stop request never leaves a page half-committed.
+func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Record, st *EntityState) error {
+	if err := p.step(stepBeforeProduce, e.Name); err != nil {
+		return err
+	}
+	val, err := st.marshal()
+	if err != nil {
+		return fmt.Errorf("encode %s state: %w", e.Name, err)
+	}
+	recs = append(recs, &kgo.Record{Topic: StateTopic(p.cfg.TopicPrefix), Key: []byte(e.Name), Value: val})
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := p.cl.BeginTransaction(); err != nil {
+		return fmt.Errorf("begin transaction for %s: %w", e.Name, err)
+	}
+	if err := p.cl.ProduceSync(kctx, recs...).FirstErr(); err != nil {
+		if aerr := p.cl.EndTransaction(kctx, kgo.TryAbort); aerr != nil {
+			return fmt.Errorf("produce %s page: %w (abort also failed: %v)", e.Name, err, aerr)
+		}
+		return fmt.Errorf("produce %s page: %w", e.Name, err)
+	}
+	if err := p.step(stepAfterProduce, e.Name); err != nil {
+		return err
+	}
+	if err := p.cl.EndTransaction(kctx, kgo.TryCommit); err != nil {
+		if errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+			errors.Is(err, kerr.OperationNotAttempted) || errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+			return fmt.Errorf("commit %s page: %w: %v", e.Name, ErrFenced, err)
+		}
+		return fmt.Errorf("commit %s page: %w", e.Name, err)
+	}
+	return p.step(stepAfterCommit, e.Name)
+}
