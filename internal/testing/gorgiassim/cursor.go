@@ -48,7 +48,7 @@ func encodeCursor(prev bool, order string, r ranked) string {
 	if prev {
 		kind = "prev"
 	}
-	b, _ := json.Marshal([]any{kind, order, r.v, r.id})
+	b, _ := json.Marshal([]any{kind, order, r.v, r.it.id})
 	return base64.StdEncoding.EncodeToString(b)
 }
 

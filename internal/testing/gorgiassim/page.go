@@ -37,7 +37,7 @@ func (w view) at(i int) ranked {
 
 // cmpTo orders r against p in the view's direction.
 func (w view) cmpTo(r ranked, p pagePos) int {
-	c := cmp.Or(cmp.Compare(r.v, p.v), cmp.Compare(r.id, p.id))
+	c := cmp.Or(cmp.Compare(r.v, p.v), cmp.Compare(r.it.id, p.id))
 	if w.desc {
 		c = -c
 	}

@@ -41,7 +41,8 @@ type genSpec struct {
 	parent *nesting
 	// aliases are extra names accepted by Objects, IDs and Deny.
 	aliases []string
-	// needs are the other entities the generator reads or writes.
+	// needs are the other entities (Name or Resource) the generator reads
+	// or writes.
 	needs []string
 	// make builds the generator for one simulator; t is its entity's table.
 	make func(s *Sim, t *table) generator
@@ -49,7 +50,7 @@ type genSpec struct {
 
 // nesting places single objects under a parent entity's path.
 type nesting struct {
-	entity string // parent's catalog Name
+	entity string // parent's catalog Name or Resource
 	key    string // int64 field holding the parent's id
 }
 

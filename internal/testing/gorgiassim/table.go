@@ -2,7 +2,9 @@ package gorgiassim
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
@@ -27,16 +29,17 @@ type table struct {
 	fresh  []bool
 }
 
-// item is one stored object and its cached JSON.
+// item is one stored object, its id and its cached JSON.
 type item struct {
+	id  int64
 	obj any
 	raw []byte
 }
 
 // ranked is an item with its sort value in one index.
 type ranked struct {
-	v, id int64
-	it    *item
+	v  int64
+	it *item
 }
 
 // filter is one list parameter matched against an int64 field.
@@ -73,11 +76,14 @@ func (t *table) form(id int64) tsForm { return formFor(t.spec.salt, id) }
 // add stores a new object (a pointer to the entity's model); its id must
 // be larger than every stored one.
 func (t *table) add(obj any) {
+	if reflect.TypeOf(obj) != reflect.PointerTo(t.layout.typ) {
+		panic(fmt.Sprintf("gorgiassim: %s objects are *%v, not %T", t.ent.Name, t.layout.typ, obj))
+	}
 	id := t.layout.id(obj)
-	if n := len(t.all); n > 0 && t.layout.id(t.all[n-1].obj) >= id {
+	if n := len(t.all); n > 0 && t.all[n-1].id >= id {
 		panic("gorgiassim: ids must grow")
 	}
-	it := &item{obj: obj}
+	it := &item{id: id, obj: obj}
 	t.all = append(t.all, it)
 	t.byID[id] = it
 	t.touched(id)
@@ -117,10 +123,10 @@ func (t *table) index(f int) []ranked {
 	at := t.layout.stamps[t.fields[f]]
 	idx := t.sorted[f][:0]
 	for _, it := range t.all {
-		idx = append(idx, ranked{v: t.layout.micros(it.obj, at), id: t.layout.id(it.obj), it: it})
+		idx = append(idx, ranked{v: t.layout.micros(it.obj, at), it: it})
 	}
 	slices.SortFunc(idx, func(a, b ranked) int {
-		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.it.id, b.it.id))
 	})
 	t.sorted[f], t.fresh[f] = idx, true
 	return idx

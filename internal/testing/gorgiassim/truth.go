@@ -32,7 +32,7 @@ func (s *Sim) IDs(resource string) []int64 {
 	}
 	out := make([]int64, len(t.all))
 	for i, it := range t.all {
-		out[i] = t.layout.id(it.obj)
+		out[i] = it.id
 	}
 	return out
 }
