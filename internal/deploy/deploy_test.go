@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -377,6 +378,25 @@ func TestEnvExample(t *testing.T) {
 
 // Each service's configuration, as its container would see it (.env.example, then the
 // service's environment), loads without errors.
+// mountSecrets stands in for compose's secret mounts: a setting that names the file
+// /run/secrets/<secret> of one of the service's secrets names a temporary file instead,
+// holding a made-up secret.
+func mountSecrets(t *testing.T, secrets []string, env map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	for k, v := range env {
+		name, ok := strings.CutPrefix(v, "/run/secrets/")
+		if !ok || !slices.Contains(secrets, name) {
+			continue
+		}
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte("made-up-secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env[k] = f
+	}
+}
+
 func TestEnvExampleLoads(t *testing.T) {
 	c, _ := readCompose(t)
 	active, _ := envExample(t)
@@ -392,6 +412,7 @@ func TestEnvExampleLoads(t *testing.T) {
 			for k, v := range s.Environment {
 				env[k] = interpolate(v, active)
 			}
+			mountSecrets(t, s.Secrets, env)
 			keys, code, stderr := binaryConfig(t, s.Build.Target, env)
 			if code != 0 {
 				t.Fatalf("%s does not start with .env.example: exit %d: %s", name, code, stderr)
