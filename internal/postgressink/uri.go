@@ -73,23 +73,23 @@ func parseURI(uri string, password config.Sensitive) (*target, error) {
 			t.red.add(v)
 		}
 	}
-	t.shown = shownURI(*u)
-	switch strings.ToLower(u.Scheme) {
+	// The URI is only shown (redacted) once it is known to be of the expected form.
+	switch u.Scheme { // lower case: net/url folds it
 	case "postgresql", "postgres":
+	case "":
+		return nil, fmt.Errorf("%w: expected postgresql://user:password@host:port/dbname", ErrBadURI)
 	default:
-		return nil, fmt.Errorf("%w: %s: the scheme must be postgresql:// or postgres://", ErrBadURI, t.shown)
+		return nil, fmt.Errorf("%w: the scheme must be postgresql:// or postgres://, not %s://", ErrBadURI, u.Scheme)
 	}
-	if u.Opaque != "" {
-		return nil, fmt.Errorf("%w: %s: expected postgresql://user:password@host:port/dbname", ErrBadURI, t.shown)
+	if u.Opaque != "" || !strings.HasPrefix(strings.ToLower(uri), u.Scheme+"://") {
+		return nil, fmt.Errorf("%w: expected postgresql://user:password@host:port/dbname", ErrBadURI)
 	}
+	t.shown = shownURI(*u)
 	if strings.Contains(strings.TrimPrefix(u.Path, "/"), "/") {
 		return nil, fmt.Errorf("%w: %s: the path must be one database name", ErrBadURI, t.shown)
 	}
 	// pgx only knows postgres:// and postgresql:// in lower case.
-	if u.Scheme != strings.ToLower(u.Scheme) {
-		u.Scheme = strings.ToLower(u.Scheme)
-		uri = u.String()
-	}
+	uri = u.Scheme + uri[len(u.Scheme):]
 	cfg, err := pgx.ParseConfig(uri)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadURI, t.shown, t.red.err(unwrapParse(err)))
@@ -117,20 +117,26 @@ func parseURI(uri string, password config.Sensitive) (*target, error) {
 	return t, nil
 }
 
-// shownURI returns the URI with its password (in the user info or the query) replaced
-// by xxxxx, for logs and errors.
+// shownParams are the query parameters whose values are shown in logs and errors;
+// every other value (password, sslpassword, anything unknown) shows as xxxxx.
+var shownParams = map[string]bool{
+	"sslmode": true, "connect_timeout": true, "application_name": true, "target_session_attrs": true,
+	"sslrootcert": true, "sslcert": true, "sslkey": true, "sslnegotiation": true, "search_path": true,
+}
+
+// shownURI returns the URI with its password and query values other than
+// shownParams replaced by xxxxx, for logs and errors.
 func shownURI(u url.URL) string {
 	q := u.Query()
-	hidden := false
-	for _, k := range []string{"password", "sslpassword"} {
-		if q.Has(k) {
-			q.Set(k, "xxxxx")
-			hidden = true
+	for k, vs := range q {
+		if !shownParams[k] {
+			for i := range vs {
+				vs[i] = "xxxxx"
+			}
 		}
 	}
-	if hidden {
-		u.RawQuery = q.Encode()
-	}
+	u.RawQuery = q.Encode()
+	u.Fragment, u.RawFragment = "", ""
 	return u.Redacted()
 }
 
