@@ -34,6 +34,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,10 +249,49 @@ func versionOf(bindir string) float64 {
 	return v
 }
 
+// ownerFile names, in a server's directory, the file holding the PID of the test
+// process that owns it.
+const ownerFile = "owner.pid"
+
+// removeStale removes the directories of servers whose test process and server are
+// both gone (a test binary killed before Main could clean up).
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, d := range dirs {
+		if alive(filepath.Join(d, ownerFile)) || alive(filepath.Join(d, "data", "postmaster.pid")) {
+			continue
+		}
+		if st, err := os.Stat(d); err == nil && time.Since(st.ModTime()) > time.Minute {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// alive reports whether the PID on the first line of file is a running process; a
+// missing or unreadable file counts as not alive.
+func alive(file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // start initialises a cluster in a new temporary directory and starts its server.
 func start(bin string) (*Server, error) {
+	removeStale()
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	var cred *syscall.Credential
@@ -318,16 +358,25 @@ func launch(bin, dir string, cred *syscall.Credential) (*Server, error) {
 		"-c", "max_connections=60", "-c", "log_min_messages=warning")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Should the test process die without stopping it, the server gets SIGQUIT
-	// (immediate shutdown) instead of running on.
+	// (immediate shutdown) instead of running on. The signal follows the death of the
+	// thread that started the server, so that thread stays locked to the goroutine
+	// that waits for the server, as long as the server runs.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
 	s := &Server{Host: "127.0.0.1", Port: port, dir: dir, cmd: cmd, exited: make(chan struct{})}
+	started := make(chan error)
 	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		_ = cmd.Wait()
 		close(s.exited)
 	}()
+	if err := <-started; err != nil {
+		return nil, fmt.Errorf("start postgres: %w", err)
+	}
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.kill()
 		return nil, err
