@@ -23,11 +23,16 @@ const DefaultConnectTimeout = 10 * time.Second
 //     batch of 10,000 ticket messages spill to files and read them back: the upsert
 //     took half as long again); memory is only taken as the table fills;
 //   - work_mem lets the upsert's DISTINCT ON sort a batch in memory (with the default
-//     4MB, 10,000 ticket messages were sorted on disk, a fifth of the upsert's time).
+//     4MB, 10,000 ticket messages were sorted on disk, a fifth of the upsert's time);
+//   - idle_in_transaction_session_timeout ends the session of a writer that stopped in
+//     the middle of a batch (a frozen or partitioned consumer) so that it does not keep
+//     the offsets rows locked from the consumer that took its partitions over; a
+//     healthy batch is never idle in its transaction for more than moments.
 var sessionDefaults = map[string]string{
-	"application_name": "gorgias-kafka",
-	"temp_buffers":     "64MB",
-	"work_mem":         "64MB",
+	"application_name":                    "gorgias-kafka",
+	"temp_buffers":                        "64MB",
+	"work_mem":                            "64MB",
+	"idle_in_transaction_session_timeout": "5min",
 }
 
 // target is a parsed destination: the pgx configuration, what may be shown of it, and

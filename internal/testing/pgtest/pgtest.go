@@ -3,7 +3,8 @@
 // server per test process, a fresh database per test.
 //
 // A package that uses it wraps its tests with Main, which stops the server and removes
-// its files when the tests end:
+// its files when the tests end (a TestMain that must run something else calls Stop
+// after m.Run instead):
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
@@ -69,38 +70,47 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the server process has exited
 	dbSeq  atomic.Int64
+
+	stopped bool // by Stop; guarded by mu
 }
 
 var (
-	mainRunning atomic.Bool
-	once        sync.Once
-	shared      *Server
-	sharedErr   error
-	skipReason  string
+	mu         sync.Mutex // guards shared's stop
+	once       sync.Once
+	shared     *Server
+	sharedErr  error
+	skipReason string
 )
 
-// Main runs the tests (m.Run) and then stops the shared server, if one was started, and
-// removes its files; it exits with the tests' code. Use it as the package's TestMain.
+// Main runs the tests (m.Run), then Stop, and exits with the tests' code. Use it as
+// the package's TestMain.
 func Main(m *testing.M) {
-	mainRunning.Store(true)
 	code := m.Run()
-	if shared != nil {
-		if err := shared.stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "pgtest:", err)
-		}
+	if err := Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
 	}
 	os.Exit(code)
 }
 
+// Stop stops the shared server, if one was started, and removes its files. Call it
+// after m.Run in a TestMain that does not use Main. Without either, the server still
+// ends with the test process (it gets SIGQUIT when the process dies) and its files
+// are removed by the next test process that starts one.
+func Stop() error {
+	mu.Lock()
+	defer mu.Unlock()
+	if shared == nil || shared.stopped {
+		return nil
+	}
+	shared.stopped = true
+	return shared.stop()
+}
+
 // Start returns the shared server of the test process, starting it on first use. It
 // skips the test when PostgreSQL is not installed and cannot be (no apt-get, or not
-// root), and fails it when the server does not start. The package's TestMain must be
-// Main.
+// root), and fails it when the server does not start.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	if !mainRunning.Load() {
-		tb.Fatal("pgtest: the package's TestMain must call pgtest.Main(m), which stops the server")
-	}
 	once.Do(func() {
 		bin, reason, err := findBinaries()
 		switch {
@@ -117,6 +127,12 @@ func Start(tb testing.TB) *Server {
 	}
 	if sharedErr != nil {
 		tb.Fatalf("pgtest: %v", sharedErr)
+	}
+	mu.Lock()
+	stopped := shared.stopped
+	mu.Unlock()
+	if stopped {
+		tb.Fatal("pgtest: Start after Stop")
 	}
 	return shared
 }
