@@ -12,6 +12,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 // replay serves pages recorded from the simulator, so a benchmark measures the producer
@@ -45,7 +46,7 @@ func BenchmarkPublish(b *testing.B) {
 	sim := gorgiassim.New(gorgiassim.Config{Seed: 3, Customers: 5000, Tickets: 5000, RateLimit: -1})
 	for _, ent := range catalog.All() {
 		b.Run(ent.Name, func(b *testing.B) {
-			e := newEnvWith(b, mustCluster(b), sim)
+			e := newEnvWith(b, testenv.NewCluster(b), sim)
 			var pages []*gorgias.Page
 			cursor := ""
 			records := 0
@@ -66,9 +67,9 @@ func BenchmarkPublish(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				cfg := e.config(func(c *Config) {
 					c.Entities = []catalog.Entity{ent}
-					c.TopicPrefix = fmt.Sprintf("%s%d.", e.prefix, i)
+					c.TopicPrefix = fmt.Sprintf("%s%d.", e.Prefix, i)
 				})
-				p, err := New(cfg, &replay{pages: pages}, e.kopts)
+				p, err := New(cfg, &replay{pages: pages}, e.KOpts)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -96,7 +97,7 @@ func BenchmarkAPIBudget(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		sim := gorgiassim.New(gorgiassim.Config{Seed: 5, Customers: 1000, Tickets: 3000, RateLimit: limit, RateWindow: window})
 		srv := httptest.NewServer(sim.Handler())
-		e := newEnvWith(b, mustCluster(b), sim, func(c *gorgias.Config) {
+		e := newEnvWith(b, testenv.NewCluster(b), sim, func(c *gorgias.Config) {
 			c.Transport = nil
 			c.BaseURL = srv.URL + "/api"
 			c.RateLimit, c.RateWindow = limit, window

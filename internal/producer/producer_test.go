@@ -16,18 +16,10 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 var smallSim = gorgiassim.Config{Seed: 7, Customers: 250, Tickets: 400}
-
-func entity(t testing.TB, name string) catalog.Entity {
-	t.Helper()
-	e, err := catalog.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 func countRecords(byID map[int64][]published) int {
 	n := 0
@@ -43,7 +35,7 @@ func TestFullSweepThenEdits(t *testing.T) {
 	first := map[string]map[int64][]published{}
 	for _, ent := range catalog.All() {
 		first[ent.Name] = e.checkExact(ent)
-		if got, want := countRecords(first[ent.Name]), len(e.sim.IDs(ent.Resource)); got != want {
+		if got, want := countRecords(first[ent.Name]), len(e.Sim.IDs(ent.Resource)); got != want {
 			t.Fatalf("%s: first sweep published %d records for %d objects", ent.Name, got, want)
 		}
 	}
@@ -57,12 +49,12 @@ func TestFullSweepThenEdits(t *testing.T) {
 	}
 
 	// One precise edit yields exactly one new version.
-	tid := e.sim.IDs("tickets")[10]
-	if err := e.sim.EditTicket(tid); err != nil {
+	tid := e.Sim.IDs("tickets")[10]
+	if err := e.Sim.EditTicket(tid); err != nil {
 		t.Fatal(err)
 	}
 	e.mustRun(e.config())
-	tickets := e.checkExact(entity(t, "tickets"))
+	tickets := e.checkExact(testenv.Entity(t, "tickets"))
 	if n := len(tickets[tid]); n != 2 {
 		t.Fatalf("edited ticket %d has %d versions in Kafka, want 2", tid, n)
 	}
@@ -71,7 +63,7 @@ func TestFullSweepThenEdits(t *testing.T) {
 	}
 
 	// A day of activity: every entity changes; each change lands once.
-	ch := e.sim.Advance(24 * time.Hour)
+	ch := e.Sim.Advance(24 * time.Hour)
 	if ch.Len() == 0 {
 		t.Fatal("Advance changed nothing")
 	}
@@ -112,7 +104,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 						e.checkExact(en)
 					}
 					// Incremental crash after activity, restart.
-					e.sim.Advance(36 * time.Hour)
+					e.Sim.Advance(36 * time.Hour)
 					if err := e.run(ctx, e.config(), crashOnce(false)); err != nil && !errors.Is(err, errCrash) {
 						t.Fatalf("incremental run: %v", err)
 					}
@@ -130,7 +122,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 // ErrIncomplete, and loses and duplicates nothing.
 func TestCrashDuringRateLimitWait(t *testing.T) {
 	e := newEnv(t, smallSim)
-	e.sim.SetFaults(gorgiassim.Faults{Next: []gorgiassim.Fault{{}, {}, {}, {Status: 429, RetryAfter: 30}}})
+	e.Sim.SetFaults(gorgiassim.Faults{Next: []gorgiassim.Fault{{}, {}, {}, {Status: 429, RetryAfter: 30}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.run(ctx, e.config(), nil) }()
@@ -152,8 +144,8 @@ func TestCrashDuringRateLimitWait(t *testing.T) {
 		t.Fatal("producer did not stop during its rate-limit wait")
 	}
 	// The restarted process has a new client (the old one would still honour the wait).
-	e2 := newEnvWith(t, e.cluster, e.sim)
-	e2.prefix = e.prefix
+	e2 := newEnvWith(t, e.Cluster, e.Sim)
+	e2.Prefix = e.Prefix
 	e2.mustRun(e2.config())
 	for _, en := range catalog.All() {
 		e2.checkExact(en)
@@ -188,8 +180,8 @@ func TestBrokerRestartFromDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(c2.Close)
-	e2 := newEnvWith(t, c2, e.sim)
-	e2.prefix = e.prefix
+	e2 := newEnvWith(t, c2, e.Sim)
+	e2.Prefix = e.Prefix
 	e2.mustRun(e2.config())
 	for _, en := range catalog.All() {
 		e2.checkExact(en)
@@ -201,12 +193,12 @@ func TestBrokerRestartFromDataDir(t *testing.T) {
 func TestLookbackWindow(t *testing.T) {
 	e := newEnv(t, smallSim)
 	e.mustRun(e.config())
-	surveys := entity(t, "satisfaction_surveys")
+	surveys := testenv.Entity(t, "satisfaction_surveys")
 	base := e.checkExact(surveys)
 
-	now := e.sim.Now()
+	now := e.Sim.Now()
 	var inside, outside int64
-	for _, raw := range e.sim.Objects("satisfaction-surveys") {
+	for _, raw := range e.Sim.Objects("satisfaction-surveys") {
 		var s struct {
 			ID      int64   `json:"id"`
 			Created string  `json:"created_datetime"`
@@ -232,7 +224,7 @@ func TestLookbackWindow(t *testing.T) {
 		t.Fatalf("simulator lacks unscored surveys of the right ages (inside=%d outside=%d)", inside, outside)
 	}
 	for _, id := range []int64{inside, outside} {
-		if err := e.sim.ScoreSurvey(id, 4); err != nil {
+		if err := e.Sim.ScoreSurvey(id, 4); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,31 +248,31 @@ func TestLookbackWindow(t *testing.T) {
 func TestPacingAvoids429(t *testing.T) {
 	cfg := smallSim
 	cfg.RateLimit, cfg.RateWindow = 6, time.Second
-	e := newEnvWith(t, mustCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
+	e := newEnvWith(t, testenv.NewCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
 		c.RateLimit, c.RateWindow = 6, time.Second
 	})
-	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{entity(t, "ticket_messages")} }))
-	if n := e.sim.Stats().Throttled429; n != 0 {
+	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{testenv.Entity(t, "ticket_messages")} }))
+	if n := e.Sim.Stats().Throttled429; n != 0 {
 		t.Fatalf("%d requests were throttled under header pacing", n)
 	}
-	if n := e.sim.Stats().Requests; n < 12 {
+	if n := e.Sim.Stats().Requests; n < 12 {
 		t.Fatalf("only %d requests: the test never reached the limit", n)
 	}
-	e.checkExact(entity(t, "ticket_messages"))
+	e.checkExact(testenv.Entity(t, "ticket_messages"))
 }
 
 func TestFaultStormsLoseNothing(t *testing.T) {
 	cfg := smallSim
 	cfg.ExtraFields = true
-	e := newEnvWith(t, mustCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
+	e := newEnvWith(t, testenv.NewCluster(t), gorgiassim.New(cfg), func(c *gorgias.Config) {
 		c.MaxRetries, c.Max429Retries = 30, 30
 	})
-	e.sim.SetFaults(gorgiassim.Faults{
+	e.Sim.SetFaults(gorgiassim.Faults{
 		ServerErrorRate: 0.2, MalformedRate: 0.15, SlowRate: 0.05, SlowDelay: 20 * time.Millisecond,
 		Next: []gorgiassim.Fault{{Status: 429, RetryAfter: 1}, {Status: 503}, {Malformed: true}, {Status: 429, RetryAfter: 1}},
 	})
 	e.mustRun(e.config())
-	st := e.sim.Stats()
+	st := e.Sim.Stats()
 	if st.Injected5xx == 0 || st.Malformed == 0 || st.Statuses[429] == 0 {
 		t.Fatalf("faults were not injected: %+v", st)
 	}
@@ -308,26 +300,26 @@ func TestWrongCredentials(t *testing.T) {
 	if !strings.Contains(msg, "acme") || !strings.Contains(msg, "sim@example.com") {
 		t.Fatalf("error does not name the account and user: %s", msg)
 	}
-	if st := e.sim.Stats(); st.Requests > 1 {
+	if st := e.Sim.Stats(); st.Requests > 1 {
 		t.Fatalf("401 was retried: %d requests", st.Requests)
 	}
 }
 
 func TestForbiddenNamesResource(t *testing.T) {
 	e := newEnv(t, smallSim)
-	e.sim.Deny("satisfaction-surveys")
+	e.Sim.Deny("satisfaction-surveys")
 	err := e.run(context.Background(), e.config(), nil)
 	if !errors.Is(err, gorgias.ErrForbidden) || !strings.Contains(err.Error(), "satisfaction-surveys") {
 		t.Fatalf("err = %v, want ErrForbidden naming the resource", err)
 	}
 	// Entities before the denied one were committed and stay exact.
-	e.checkExact(entity(t, "tickets"))
+	e.checkExact(testenv.Entity(t, "tickets"))
 }
 
 func TestIntervalBounds(t *testing.T) {
 	e := newEnv(t, smallSim)
-	tickets := entity(t, "tickets")
-	now := e.sim.Now()
+	tickets := testenv.Entity(t, "tickets")
+	now := e.Sim.Now()
 	start, end := now.Add(-60*24*time.Hour), now.Add(-30*24*time.Hour)
 	e.mustRun(e.config(func(c *Config) {
 		c.Entities = []catalog.Entity{tickets}
@@ -336,7 +328,7 @@ func TestIntervalBounds(t *testing.T) {
 	recs := e.readTopic(tickets)
 	want := 0
 	for _, tr := range e.truth(tickets) {
-		if tr.version >= start.UnixMicro() && tr.version <= end.UnixMicro() {
+		if tr.Version >= start.UnixMicro() && tr.Version <= end.UnixMicro() {
 			want++
 		}
 	}
@@ -399,7 +391,7 @@ func TestStopBeforeTheEnd(t *testing.T) {
 				t.Fatalf("stopped Once run: %v, want ErrIncomplete naming %s", err, tc.pending)
 			}
 			if tc.kept > 0 {
-				if got := len(e.readTopic(entity(t, "tickets"))); got != tc.kept {
+				if got := len(e.readTopic(testenv.Entity(t, "tickets"))); got != tc.kept {
 					t.Fatalf("the stopped run left %d tickets committed, want %d", got, tc.kept)
 				}
 			}
@@ -422,7 +414,7 @@ func TestFailedCommitIsAFailure(t *testing.T) {
 			var pages atomic.Int32
 			err := e.run(ctx, e.config(func(c *Config) { c.Once = once }), func(step, en string) error {
 				if step == stepAfterProduce && pages.Add(1) == 3 {
-					e.cluster.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+					e.Cluster.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
 						resp := req.ResponseKind().(*kmsg.EndTxnResponse)
 						resp.ErrorCode = kerr.InvalidTxnState.Code
 						return resp, nil, true
@@ -440,15 +432,6 @@ func TestFailedCommitIsAFailure(t *testing.T) {
 			}
 		})
 	}
-}
-
-func mustCluster(t testing.TB) *kfake.Cluster {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
 }
 
 // A second producer with the same transactional id fences the first: the first fails
@@ -472,8 +455,8 @@ func TestZombieIsFenced(t *testing.T) {
 				})
 			}()
 			<-reached
-			e2 := newEnvWith(t, e.cluster, e.sim)
-			e2.prefix = e.prefix
+			e2 := newEnvWith(t, e.Cluster, e.Sim)
+			e2.Prefix = e.Prefix
 			e2.mustRun(e2.config())
 			close(release)
 			if err := <-zombie; !errors.Is(err, ErrFenced) || errors.Is(err, ErrIncomplete) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 func TestStatus(t *testing.T) {
@@ -18,15 +19,15 @@ func TestStatus(t *testing.T) {
 	defer cancel()
 
 	// Nothing has run: one clear error.
-	if _, err := ReadStatus(ctx, e.kopts, e.prefix, nil); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := ReadStatus(ctx, e.KOpts, e.Prefix, nil); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("status before any run: %v", err)
 	}
 
 	// Tickets and customers swept; the status shows their committed state, the others none.
-	tickets, customers := entity(t, "tickets"), entity(t, "customers")
+	tickets, customers := testenv.Entity(t, "tickets"), testenv.Entity(t, "customers")
 	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{tickets, customers} }))
 	before := time.Now()
-	st, err := ReadStatus(ctx, e.kopts, e.prefix, nil)
+	st, err := ReadStatus(ctx, e.KOpts, e.Prefix, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestStatus(t *testing.T) {
 		// Sorted by their version: the watermark is the newest version in the account.
 		var newest int64
 		for _, o := range e.truth(ent) {
-			newest = max(newest, o.version)
+			newest = max(newest, o.Version)
 		}
 		if !s.Found || s.Watermark.UnixMicro() != newest || !s.Backfilled {
 			t.Errorf("%s: status %+v, want watermark %v", ent.Name, s, time.UnixMicro(newest).UTC())
@@ -93,7 +94,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	// A status naming the wrong prefix fails with one clear line.
-	err = PrintStatus(ctx, &buf, e.kopts, "nope.", nil)
+	err = PrintStatus(ctx, &buf, e.KOpts, "nope.", nil)
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "nope._producer_state") {
 		t.Fatalf("wrong prefix: %v", err)
 	}
