@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 // benchThreads is DuckDB's thread count in the benchmarks: the bar is set on two
@@ -111,7 +112,7 @@ func BenchmarkUpsert(b *testing.B) {
 	for _, name := range []string{"tickets", "ticket_messages"} {
 		for _, n := range []int{1000, 10000} {
 			b.Run(fmt.Sprintf("%s/batch=%d", name, n), func(b *testing.B) {
-				runUpsert(b, f, mustEntity(b, name), n, Config{Threads: benchThreads})
+				runUpsert(b, f, testenv.Entity(b, name), n, Config{Threads: benchThreads})
 			})
 		}
 	}
@@ -122,7 +123,7 @@ func BenchmarkUpsertChangelog(b *testing.B) {
 	f := newFixture(b)
 	for _, name := range []string{"tickets", "ticket_messages"} {
 		b.Run(fmt.Sprintf("%s/batch=%d", name, 10000), func(b *testing.B) {
-			runUpsert(b, f, mustEntity(b, name), 10000, Config{Threads: benchThreads, Changelog: true})
+			runUpsert(b, f, testenv.Entity(b, name), 10000, Config{Threads: benchThreads, Changelog: true})
 		})
 	}
 }
@@ -191,7 +192,7 @@ func BenchmarkBulkLoadBaseline(b *testing.B) {
 	f := newFixture(b)
 	const rows = 50000
 	for _, name := range []string{"tickets", "ticket_messages"} {
-		e := mustEntity(b, name)
+		e := testenv.Entity(b, name)
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
 			s := f.openSink(b, Config{Threads: benchThreads, Logger: discardLogger()})

@@ -14,6 +14,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 	"github.com/gorgias-kafka/gorgias-kafka/schemas"
 )
 
@@ -81,7 +82,7 @@ func withNewFields(t testing.TB, raw json.RawMessage) json.RawMessage {
 func TestSchemaEvolution(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e := mustEntity(t, "tickets")
+	e := testenv.Entity(t, "tickets")
 	path := t.TempDir() + "/evo.duckdb"
 	s := f.openSink(t, Config{Path: path, Changelog: true}) // prepared with the released schemas only
 	old := f.recs[e.Name]
@@ -91,7 +92,7 @@ func TestSchemaEvolution(t *testing.T) {
 	colsBefore, _ := s.Columns(ctx, e)
 
 	text := evolvedTickets(t)
-	sc, err := f.reg.Register(e.Name, text)
+	sc, err := f.Reg.Register(e.Name, text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestSchemaEvolution(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raws []json.RawMessage
-	for _, raw := range f.sim.Objects(e.Name)[50:150] {
+	for _, raw := range f.Sim.Objects(e.Name)[50:150] {
 		raws = append(raws, withNewFields(t, raw))
 	}
 	evolved := f.encode(t, e, enc, raws)
@@ -186,7 +187,7 @@ func TestSchemaEvolution(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if err := s2.Prepare(ctx, catalog.All(), f.reg.Schemas("")); err != nil {
+	if err := s2.Prepare(ctx, catalog.All(), f.Reg.Schemas("")); err != nil {
 		t.Fatal(err)
 	}
 	if logs.String() != "" {
@@ -213,14 +214,14 @@ func TestSchemaEvolution(t *testing.T) {
 func TestIncompatibleSchema(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e := mustEntity(t, "satisfaction_surveys")
+	e := testenv.Entity(t, "satisfaction_surveys")
 	s := f.openSink(t, Config{})
 	text, _ := schemas.Current(e.Name)
 	bad := strings.Replace(text, `{"name": "score", "type": ["null", "long"]`, `{"name": "score", "type": ["null", "string"]`, 1)
 	if bad == text {
 		t.Fatal("schema edit did not apply")
 	}
-	sc, err := f.reg.Register(e.Name, bad)
+	sc, err := f.Reg.Register(e.Name, bad)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +248,7 @@ func (f *fixture) openSinkWith(t testing.TB, cfg Config, scs []*avrocodec.Schema
 	for _, sc := range scs {
 		if !ents[sc.Entity] {
 			ents[sc.Entity] = true
-			es = append(es, mustEntity(t, sc.Entity))
+			es = append(es, testenv.Entity(t, sc.Entity))
 		}
 	}
 	if err := s.Prepare(context.Background(), es, scs); err != nil {

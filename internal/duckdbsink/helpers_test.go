@@ -14,16 +14,17 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 
 const topicPrefix = "gorgias."
 
-// fixture holds the simulator's objects of every entity, decoded as the runner would.
+// fixture is sinktest's Fixture on a frozen clock, with the current version of every
+// object of every entity encoded and decoded as the runner would.
 type fixture struct {
-	reg  *avrocodec.Registry
-	sim  *gorgiassim.Sim
+	*sinktest.Fixture
 	recs map[string][]sink.Record // by entity, sorted by id, offsets 0..n-1 on partition 0
 }
 
@@ -36,47 +37,27 @@ func newFixture(t testing.TB) *fixture {
 	// A frozen clock makes the fixture identical in every process (sim.Now is Start).
 	frozen := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	sim := gorgiassim.New(gorgiassim.Config{Seed: 1, Clock: func() time.Time { return frozen }})
-	f := &fixture{reg: reg, sim: sim, recs: map[string][]sink.Record{}}
+	f := &fixture{Fixture: &sinktest.Fixture{Reg: reg, Sim: sim}, recs: map[string][]sink.Record{}}
 	for _, e := range catalog.All() {
-		enc, err := avrocodec.NewEncoder(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.recs[e.Name] = f.encode(t, e, enc, f.sim.Objects(e.Name))
+		f.recs[e.Name] = f.Records(t, e, 0, 0)
 	}
 	return f
 }
 
-// encode encodes and decodes raw objects with enc; offsets count from 0 on partition 0.
+// encode encodes raw objects with enc (e.g. of an evolved schema) and decodes them like
+// Fixture.Records; offsets count from 0 on partition 0.
 func (f *fixture) encode(t testing.TB, e catalog.Entity, enc *avrocodec.Encoder, raws []json.RawMessage) []sink.Record {
 	t.Helper()
-	now := f.sim.Now().Truncate(time.Millisecond) // Kafka timestamps are milliseconds
-	meta := avrocodec.Meta{Domain: "acme", ExtractedAt: now.Add(time.Minute), AsOf: now}
+	now := f.Sim.Now()
 	out := make([]sink.Record, 0, len(raws))
 	for i, raw := range raws {
-		rec, err := enc.Encode(raw, meta, nil)
+		rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: now, AsOf: now}, nil)
 		if err != nil {
 			t.Fatalf("encode %s: %v", e.Name, err)
 		}
-		sc, vals, err := f.reg.DecodeRow(rec.Value)
-		if err != nil {
-			t.Fatalf("decode %s: %v", e.Name, err)
-		}
-		out = append(out, sink.Record{
-			Entity: e, Schema: sc, Values: vals, ID: rec.ID, Version: rec.Version,
-			Partition: 0, Offset: int64(i), Timestamp: meta.ExtractedAt.Add(time.Duration(i) * time.Millisecond),
-		})
+		out = append(out, f.Decode(t, e, rec.Value, 0, int64(i)))
 	}
 	return out
-}
-
-func mustEntity(t testing.TB, name string) catalog.Entity {
-	t.Helper()
-	e, err := catalog.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
 }
 
 // openSink opens a sink on a fresh file and prepares every entity.
@@ -93,7 +74,7 @@ func (f *fixture) openSink(t testing.TB, cfg Config) *Sink {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Prepare(context.Background(), catalog.All(), f.reg.Schemas("")); err != nil {
+	if err := s.Prepare(context.Background(), catalog.All(), f.Reg.Schemas("")); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 // holdEnv names the file TestHoldFile keeps open when the test binary runs as the
@@ -130,7 +131,7 @@ func TestCrashRecovery(t *testing.T) {
 	f := newFixture(t)
 	s := f.openSink(t, Config{Path: path, Changelog: true})
 	ctx := context.Background()
-	e := mustEntity(t, "tickets")
+	e := testenv.Entity(t, "tickets")
 	offs, err := s.Offsets(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestCrashHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Prepare(context.Background(), catalog.All(), f.reg.Schemas("")); err != nil {
+	if err := s.Prepare(context.Background(), catalog.All(), f.Reg.Schemas("")); err != nil {
 		t.Fatal(err)
 	}
 	recs := f.recs["tickets"]

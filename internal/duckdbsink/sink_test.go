@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 func TestParseURI(t *testing.T) {
@@ -119,7 +120,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestUpsert(t *testing.T) {
 	f := newFixture(t)
-	e := mustEntity(t, "tickets")
+	e := testenv.Entity(t, "tickets")
 	base := f.recs[e.Name][0]
 	t0 := base.Version
 	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
@@ -197,7 +198,7 @@ func TestUpsert(t *testing.T) {
 func TestAtomicity(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	tickets, msgs := mustEntity(t, "tickets"), mustEntity(t, "ticket_messages")
+	tickets, msgs := testenv.Entity(t, "tickets"), testenv.Entity(t, "ticket_messages")
 	count := func(q interface {
 		QueryRowContext(context.Context, string, ...any) *sql.Row
 	}, table string) int {
@@ -286,7 +287,7 @@ func TestAtomicity(t *testing.T) {
 func TestStaleOffset(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e := mustEntity(t, "customers")
+	e := testenv.Entity(t, "customers")
 	recs := f.recs[e.Name]
 	tp := sink.TopicPartition{Topic: e.Topic(topicPrefix)}
 	other := sink.TopicPartition{Topic: e.Topic(topicPrefix), Partition: 3}
@@ -328,13 +329,13 @@ func TestStaleOffset(t *testing.T) {
 func TestBadBatch(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e := mustEntity(t, "customers")
+	e := testenv.Entity(t, "customers")
 	s := f.openSink(t, Config{})
 	r := f.recs[e.Name][0]
 	misaligned := r
 	misaligned.Values = r.Values[:3]
 	wrongEntity := r
-	wrongEntity.Entity = mustEntity(t, "tickets")
+	wrongEntity.Entity = testenv.Entity(t, "tickets")
 	tp := sink.TopicPartition{Topic: "gorgias.customers"}
 	for _, tc := range []struct {
 		name string
@@ -422,7 +423,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if err := s2.Prepare(ctx, catalog.All(), f.reg.Schemas("")); err != nil {
+	if err := s2.Prepare(ctx, catalog.All(), f.Reg.Schemas("")); err != nil {
 		t.Fatal(err)
 	}
 	if logs.String() != "" {
@@ -435,7 +436,7 @@ func TestReopen(t *testing.T) {
 	if err := s2.Write(ctx, batchOf(30, f.recs["ticket_messages"][30:40]...)); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := s2.Rows(ctx, mustEntity(t, "ticket_messages"))
+	rows, _ := s2.Rows(ctx, testenv.Entity(t, "ticket_messages"))
 	if len(rows) != 40 {
 		t.Errorf("%d rows, want 40", len(rows))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 // A batch large enough to be converted by several goroutines and flushed in several
@@ -15,7 +16,7 @@ import (
 func TestLargeBatch(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	e := mustEntity(t, "ticket_messages")
+	e := testenv.Entity(t, "ticket_messages")
 	defer func(n int) { roundRows = n }(roundRows)
 	roundRows = 1500 // 3000 winners: two rounds of two appenders
 
@@ -80,7 +81,7 @@ func TestCanceledWrite(t *testing.T) {
 	if err := s.Write(context.Background(), batchOf(sink.NoOffset, recs...)); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := s.Rows(context.Background(), mustEntity(t, "ticket_messages"))
+	rows, _ := s.Rows(context.Background(), testenv.Entity(t, "ticket_messages"))
 	if len(rows) != len(recs) {
 		t.Fatalf("%d rows, want %d", len(rows), len(recs))
 	}
@@ -95,7 +96,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newRowGen(t, f, mustEntity(t, "tickets"))
+	g := newRowGen(t, f, testenv.Entity(t, "tickets"))
 	recs := make([]sink.Record, 5000)
 	for i := range recs {
 		g.record(&recs[i], int64(i), 0, int64(i))
@@ -103,7 +104,7 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	if err := s.Write(ctx, batchOf(sink.NoOffset, recs...)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Rows(ctx, mustEntity(t, "tickets")); err != nil {
+	if _, err := s.Rows(ctx, testenv.Entity(t, "tickets")); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
