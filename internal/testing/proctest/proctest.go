@@ -72,8 +72,27 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Cleanup removes the executables Build made. Main calls it after the tests.
+// atExit holds what AtExit registered, run by Cleanup.
+var atExit []func()
+
+// AtExit registers f to run once the package's tests are done (Main, or Cleanup), e.g.
+// to stop a server that a test started for the whole process.
+func AtExit(f func()) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	atExit = append(atExit, f)
+}
+
+// Cleanup runs what AtExit registered and removes the executables Build made. Main
+// calls it after the tests.
 func Cleanup() {
+	buildMu.Lock()
+	fs := atExit
+	atExit = nil
+	buildMu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if buildDir != "" {
