@@ -78,7 +78,7 @@ func binaryConfig(t *testing.T, target string, env map[string]string) (map[strin
 		return nil, ee.ExitCode(), stderr.String()
 	}
 	keys := map[string]keyInfo{}
-	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) < 3 {
 			t.Fatalf("%s config: bad line %q", target, line)
