@@ -68,7 +68,7 @@ COPY --from=build-static /out/healthprobe /usr/local/bin/healthprobe
 # The DuckDB file's directory, owned by the runtime user: a new named volume mounted
 # here starts with this ownership.
 COPY --from=build-static --chown=65532:65532 /out/data /data
-COPY configs/sink-duckdb.yaml configs/sink-bigquery.yaml /etc/gorgias-kafka/
+COPY configs/sink-duckdb.yaml configs/sink-bigquery.yaml configs/sink-postgres.yaml /etc/gorgias-kafka/
 USER 65532:65532
 WORKDIR /data
 EXPOSE 9465

@@ -5,4 +5,5 @@ package main
 import (
 	_ "github.com/gorgias-kafka/gorgias-kafka/internal/bigquerysink"
 	_ "github.com/gorgias-kafka/gorgias-kafka/internal/duckdbsink"
+	_ "github.com/gorgias-kafka/gorgias-kafka/internal/postgressink"
 )

@@ -5,4 +5,5 @@ package main
 import (
 	_ "github.com/gorgias-kafka/gorgias-kafka/internal/testing/bigquerydest"
 	_ "github.com/gorgias-kafka/gorgias-kafka/internal/testing/duckdbdest"
+	_ "github.com/gorgias-kafka/gorgias-kafka/internal/testing/postgresdest"
 )

@@ -73,7 +73,7 @@ var (
 type Config struct {
 	// Password is the password of the URI's user when the URI has none. It is never
 	// logged nor shown in errors.
-	Password config.Sensitive `config:"password" secret:"true" help:"password of the URI's user, if the URI has none (env POSTGRES_PASSWORD)"`
+	Password config.Sensitive `config:"password" secret:"true" env_only:"true" help:"password of the URI's user, if the URI has none (env POSTGRES_PASSWORD)"`
 	// PasswordFile names a file holding the password (one trailing newline ignored).
 	PasswordFile string `config:"password_file" help:"file holding the password (e.g. a mounted secret); not together with postgres.password"`
 }

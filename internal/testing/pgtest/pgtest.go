@@ -46,6 +46,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 )
 
 // User and Password are the password-authenticated role every database of NewDatabase
@@ -120,6 +122,9 @@ func Start(tb testing.TB) *Server {
 			sharedErr = err
 		default:
 			shared, sharedErr = start(bin)
+			// A package whose TestMain is proctest.Main stops the server after its
+			// tests too (Main and Stop do it for the others).
+			proctest.AtExit(func() { _ = Stop() })
 		}
 	})
 	if skipReason != "" {
