@@ -10,6 +10,7 @@ test:
 bench:
 	go test ./internal/producer -run '^$$' -bench . -benchtime 3x
 	go test ./internal/duckdbsink -run '^$$' -bench 'BenchmarkUpsert|BenchmarkBulkLoadBaseline' -benchtime 40x
+	go test ./internal/postgressink -run '^$$' -bench . -benchtime 5x
 	go test ./consumer -run '^$$' -bench ReplayMemory -benchtime 1x
 
 local:
