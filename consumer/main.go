@@ -33,83 +33,99 @@ import (
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
-	cmd := "run"
+	inv, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, inv.prog+":", config.OneLine(err))
+		return exitConfig
+	}
+	if inv.cmd == "config" {
+		return exitCode(inv.prog, inv.loader.WriteValues(os.Stdout), nil)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return inv.consume(ctx)
+}
+
+// invocation is one parsed command line: the sub-command and its configuration.
+type invocation struct {
+	cmd, prog  string // "run", "replay", "status" or "config"; the prefix of error lines
+	cfg        settings
+	loader     *config.Loader
+	replayFrom time.Time
+}
+
+// parseArgs reads the sub-command, the flags, the file and the environment.
+func parseArgs(args []string) (*invocation, error) {
+	inv := &invocation{cmd: "run", prog: "consumer"}
 	if len(args) > 0 && (args[0] == "replay" || args[0] == "run" || args[0] == "status" || args[0] == "config") {
-		cmd, args = args[0], args[1:]
+		inv.cmd, args = args[0], args[1:]
 	}
-	prog := "consumer"
-	if cmd == "status" || cmd == "config" {
-		prog += " " + cmd
+	if inv.cmd == "status" || inv.cmd == "config" {
+		inv.prog += " " + inv.cmd
 	}
-	var cfg settings
-	loader := newLoader(&cfg)
+	inv.loader = newLoader(&inv.cfg)
 	fs := pflag.NewFlagSet("consumer", pflag.ContinueOnError)
 	file := fs.String("config", "", "YAML configuration file")
 	from := fs.String("from", "earliest", "replay: earliest, or an RFC 3339 time to replay from")
-	loader.RegisterFlags(fs)
+	inv.loader.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		fmt.Fprintln(os.Stderr, prog+":", err)
-		return exitConfig
+		return inv, err
 	}
-	if err := loader.Load(*file, fs); err != nil {
-		fmt.Fprintln(os.Stderr, prog+": invalid configuration:", config.OneLine(err))
-		return exitConfig
+	if err := inv.loader.Load(*file, fs); err != nil {
+		return inv, fmt.Errorf("invalid configuration: %w", err)
 	}
-	if cmd == "config" {
-		return exitCode(prog, loader.WriteValues(os.Stdout), nil)
-	}
-	replayFrom, err := parseFrom(cmd, *from)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, prog+":", err)
-		return exitConfig
-	}
+	var err error
+	inv.replayFrom, err = parseFrom(inv.cmd, *from)
+	return inv, err
+}
+
+// consume wires the parts and runs the sub-command until it is done or ctx ends.
+func (inv *invocation) consume(ctx context.Context) int {
+	cfg := inv.cfg
 	log := cfg.Log.Logger(os.Stderr)
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Keep Go's heap near the configured budget (decoded rows take about twice their
 		// encoded size); the rest of the process is the destination's (DuckDB's) memory.
 		debug.SetMemoryLimit(2 * int64(cfg.Sink.MemoryBudget))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	reg, err := avrocodec.NewRegistry()
 	if err != nil {
-		return exitCode(prog, err, nil)
+		return exitCode(inv.prog, err, nil)
 	}
 	kopts, err := kafkaconn.Options(cfg.Kafka, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, prog+":", config.OneLine(err))
+		fmt.Fprintln(os.Stderr, inv.prog+":", config.OneLine(err))
 		return exitConfig
 	}
 	cfg.Dest.TopicPrefix, cfg.Dest.Logger = cfg.Kafka.TopicPrefix, log
 	rcfg := cfg.Sink.For(cfg.Dest)
 	var obs *metrics.Sink
-	if cmd != "status" {
+	if inv.cmd != "status" {
 		obs = metrics.NewSink(rcfg.Name)
 		srv, err := metrics.Serve(cfg.Metrics.Listen, obs.Registry, obs.Health, log)
 		if err != nil {
-			return exitCode(prog, err, nil)
+			return exitCode(inv.prog, err, nil)
 		}
 		defer srv.Close()
 		rcfg.Metrics, rcfg.Hooks = obs, obs.KafkaHooks()
 	}
 	dest, err := sink.Open(ctx, cfg.Dest)
 	if err != nil {
-		return exitCode(prog, err, nil)
+		return exitCode(inv.prog, err, nil)
 	}
 	defer dest.Close()
-	log.Info("consumer starting", "command", cmd, "config", cfg.String())
-	switch cmd {
+	log.Info("consumer starting", "command", inv.cmd, "config", cfg.String())
+	switch inv.cmd {
 	case "status":
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		err = sink.PrintStatus(sctx, os.Stdout, dest, kopts, rcfg.TopicPrefix, rcfg.Entities)
 	case "replay":
-		err = sink.Replay(ctx, rcfg, dest, reg, kopts, replayFrom)
+		err = sink.Replay(ctx, rcfg, dest, reg, kopts, inv.replayFrom)
 	default:
 		err = sink.NewRunner(rcfg, dest, reg, kopts).Run(ctx)
 	}
-	return exitCode(prog, err, obs)
+	return exitCode(inv.prog, err, obs)
 }
 
 // parseFrom reads replay's --from: earliest (the zero time) or an RFC 3339 time.
