@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
 

@@ -22,8 +22,8 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/schemas"
 )
 
