@@ -1,15 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/configtest"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 )
 
 // loadProducer loads the producer's configuration as main does: env on top of the
@@ -136,61 +134,6 @@ func TestProducerStatusNeedsNoAccount(t *testing.T) {
 // TestShippedConfigsMatchKeys keeps configs/producer.yaml complete and true: it holds
 // every declared key of the producer with its default, and nothing else.
 func TestShippedConfigsMatchKeys(t *testing.T) {
-	const file = "../configs/producer.yaml"
 	var s settings
-	keys := newLoader(&s, false).Keys()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	flatten(doc, "", got)
-	var missing []string
-	for _, k := range keys {
-		v, ok := got[k.Name]
-		if !ok {
-			missing = append(missing, k.Name)
-			continue
-		}
-		if v != flat(k.Default) {
-			t.Errorf("%s: %s = %s, default is %s", file, k.Name, v, flat(k.Default))
-		}
-		delete(got, k.Name)
-	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("%s lacks %v", file, missing)
-	}
-	for k := range got {
-		t.Errorf("%s has undeclared key %s", file, k)
-	}
-}
-
-// flatten stores the leaves of a nested YAML map under their dotted keys (kafka.tls.enabled).
-func flatten(m map[string]any, prefix string, into map[string]string) {
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			flatten(sub, prefix+k+".", into)
-			continue
-		}
-		into[prefix+k] = flat(v)
-	}
-}
-
-func flat(v any) string {
-	switch x := v.(type) {
-	case []any:
-		var s []string
-		for _, e := range x {
-			s = append(s, flat(e))
-		}
-		return strings.Join(s, ",")
-	case []string:
-		return strings.Join(x, ",")
-	}
-	return fmt.Sprint(v)
+	configtest.CheckFile(t, "../configs/producer.yaml", newLoader(&s, false).Keys(), nil)
 }
