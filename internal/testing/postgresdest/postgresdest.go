@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/postgressink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/pgtest"
@@ -28,25 +27,12 @@ func New(t *testing.T, w *sinktest.World) *sinktest.Destination {
 		Env: []string{"DEST_URI=" + withoutPassword(t, uri), "POSTGRES_PASSWORD=" + pgtest.Password},
 		Read: func(t *testing.T) sinktest.DestState {
 			t.Helper()
-			ctx := context.Background()
-			s, err := postgressink.Open(ctx, sink.Dest{URI: uri, Schema: "gorgias", Changelog: true, Logger: sinktest.Logger()}, postgressink.Config{})
+			s, err := postgressink.Open(context.Background(), sink.Dest{URI: uri, Schema: "gorgias", Changelog: true, Logger: sinktest.Logger()}, postgressink.Config{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			st := sinktest.DestState{Rows: map[string][]map[string]any{}, Changelog: map[string][]map[string]any{}}
-			for _, e := range catalog.All() {
-				if st.Rows[e.Name], err = s.Rows(ctx, e); err != nil {
-					t.Fatal(err)
-				}
-				if st.Changelog[e.Name], err = s.ChangelogRows(ctx, e); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if st.Offsets, err = s.Offsets(ctx); err != nil {
-				t.Fatal(err)
-			}
-			return st
+			return sinktest.ReadState(t, s)
 		},
 		Batch: 500, MaxKill: 6, SubDelay: 150 * time.Millisecond,
 	}

@@ -1,11 +1,13 @@
 package sinktest
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
@@ -81,4 +83,31 @@ func DestinationOf(t *testing.T, name string) NewDestination {
 		t.Fatalf("no test destination registered for sink %s", name)
 	}
 	return d
+}
+
+// Reader is a sink that reads its own tables back (the DuckDB and PostgreSQL sinks).
+type Reader interface {
+	Rows(ctx context.Context, e catalog.Entity) ([]map[string]any, error)
+	ChangelogRows(ctx context.Context, e catalog.Entity) ([]map[string]any, error)
+	Offsets(ctx context.Context) (map[sink.TopicPartition]int64, error)
+}
+
+// ReadState reads every entity table and changelog, and the stored offsets, through r.
+func ReadState(t *testing.T, r Reader) DestState {
+	t.Helper()
+	ctx := context.Background()
+	st := DestState{Rows: map[string][]map[string]any{}, Changelog: map[string][]map[string]any{}}
+	var err error
+	for _, e := range catalog.All() {
+		if st.Rows[e.Name], err = r.Rows(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if st.Changelog[e.Name], err = r.ChangelogRows(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.Offsets, err = r.Offsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
