@@ -91,20 +91,15 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 	if s.closed {
 		return ErrClosed
 	}
+	todo, err := sink.SchemasOf(entities, schemas)
+	if err != nil {
+		return fmt.Errorf("prepare DuckDB tables: %w", err)
+	}
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
-	for _, e := range entities {
-		var mine []*avrocodec.Schema
-		for _, sc := range schemas {
-			if sc.Entity == e.Name {
-				mine = append(mine, sc)
-			}
-		}
-		if len(mine) == 0 {
-			return fmt.Errorf("prepare DuckDB table %s: no schema given for entity %s", e.Table(), e.Name)
-		}
-		if _, err := s.ensureTable(ctx, e, mine); err != nil {
+	for _, es := range todo {
+		if _, err := s.ensureTable(ctx, es.Entity, es.Schemas); err != nil {
 			return err
 		}
 	}
@@ -117,12 +112,7 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 // them by entity, and Write's records passed sink.CheckBatch.
 func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avrocodec.Schema) (*table, error) {
 	t := s.tables[e.Name]
-	var fresh []*avrocodec.Schema
-	for _, sc := range schemas {
-		if t == nil || t.plans[sc.Fingerprint] == nil {
-			fresh = append(fresh, sc)
-		}
-	}
+	fresh := sink.FreshSchemas(schemas, func(fp uint64) bool { return t != nil && t.plans[fp] != nil })
 	if t != nil && len(fresh) == 0 {
 		return t, nil
 	}
