@@ -255,20 +255,15 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 	if s.closed {
 		return ErrClosed
 	}
+	todo, err := sink.SchemasOf(entities, schemas)
+	if err != nil {
+		return fmt.Errorf("prepare PostgreSQL tables: %w", err)
+	}
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
-	for _, e := range entities {
-		var mine []*avrocodec.Schema
-		for _, sc := range schemas {
-			if sc.Entity == e.Name {
-				mine = append(mine, sc)
-			}
-		}
-		if len(mine) == 0 {
-			return fmt.Errorf("prepare PostgreSQL table %s: no schema given for entity %s", e.Table(), e.Name)
-		}
-		if _, err := s.ensureTable(ctx, e, mine); err != nil {
+	for _, es := range todo {
+		if _, err := s.ensureTable(ctx, es.Entity, es.Schemas); err != nil {
 			return err
 		}
 	}

@@ -77,12 +77,7 @@ type table struct {
 // has not seen yet.
 func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avrocodec.Schema) (*table, error) {
 	t := s.tables[e.Name]
-	var fresh []*avrocodec.Schema
-	for _, sc := range schemas {
-		if t == nil || t.schemas[sc.Fingerprint] == nil {
-			fresh = append(fresh, sc)
-		}
-	}
+	fresh := sink.FreshSchemas(schemas, func(fp uint64) bool { return t != nil && t.schemas[fp] != nil })
 	if t != nil && len(fresh) == 0 {
 		return t, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
 // Column types. Scalars map to their PostgreSQL counterparts (timestamps are
@@ -157,7 +158,7 @@ func cleanText(s string) string {
 // s as a JSON string (so nothing is lost).
 func cleanJSON(s string) string {
 	if !json.Valid([]byte(s)) {
-		return string(appendJSONString(nil, s))
+		return string(sink.AppendJSONStringNoNUL(nil, s))
 	}
 	if strings.Contains(s, `\u0000`) {
 		return string(replaceNulEscapes([]byte(s)))
@@ -168,7 +169,7 @@ func cleanJSON(s string) string {
 // appendJSONValue appends free-form JSON text inside a document being built.
 func appendJSONValue(dst []byte, s string) []byte {
 	if !json.Valid([]byte(s)) {
-		return appendJSONString(dst, s)
+		return sink.AppendJSONStringNoNUL(dst, s)
 	}
 	if strings.Contains(s, `\u0000`) {
 		return append(dst, replaceNulEscapes([]byte(s))...)
@@ -195,53 +196,6 @@ func replaceNulEscapes(b []byte) []byte {
 		i++
 	}
 	return out
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string: control characters escaped, NUL and
-// invalid UTF-8 as U+FFFD, nothing else escaped (jsonb keeps the characters anyway).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r != utf8.RuneError || size != 1 {
-				i += size
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case 0:
-			dst = append(dst, `\ufffd`...)
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // timeLayout is how timestamps are written inside jsonb: RFC 3339 in UTC, with the
@@ -276,7 +230,7 @@ func appendJSON(dst []byte, t *avrocodec.Type, v any) ([]byte, error) {
 		}
 	case avrocodec.KindString:
 		if s, ok := v.(string); ok {
-			return appendJSONString(dst, s), nil
+			return sink.AppendJSONStringNoNUL(dst, s), nil
 		}
 	case avrocodec.KindJSON:
 		if s, ok := v.(string); ok {
@@ -295,7 +249,7 @@ func appendJSON(dst []byte, t *avrocodec.Type, v any) ([]byte, error) {
 				if i > 0 {
 					dst = append(dst, ',')
 				}
-				dst = appendJSONString(dst, f.Name)
+				dst = sink.AppendJSONStringNoNUL(dst, f.Name)
 				dst = append(dst, ':')
 				var err error
 				if dst, err = appendJSON(dst, f.Type, m[f.Name]); err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
@@ -85,34 +84,17 @@ func (s *Sink) at(point string) error {
 	return s.hook(point)
 }
 
-// groups splits the records by entity (in order of first appearance) and makes sure
-// every schema version they use has its columns. The records passed sink.CheckBatch.
+// groups splits the records by entity (sink.GroupByEntity) and makes sure every schema
+// version they use has its columns. The records passed sink.CheckBatch.
 func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
-	var out []*group
-	byName := map[string]*group{}
-	schemas := map[string][]*avrocodec.Schema{}
-	seen := map[uint64]bool{}
-	for i := range recs {
-		r := &recs[i]
-		g := byName[r.Entity.Name]
-		if g == nil {
-			g = &group{}
-			byName[r.Entity.Name] = g
-			out = append(out, g)
-		}
-		g.recs = append(g.recs, r)
-		if !seen[r.Schema.Fingerprint] {
-			seen[r.Schema.Fingerprint] = true
-			schemas[r.Entity.Name] = append(schemas[r.Entity.Name], r.Schema)
-		}
-	}
-	for _, g := range out {
-		e := g.recs[0].Entity
-		t, err := s.ensureTable(ctx, e, schemas[e.Name])
+	byEntity := sink.GroupByEntity(recs)
+	out := make([]*group, 0, len(byEntity))
+	for _, er := range byEntity {
+		t, err := s.ensureTable(ctx, er.Entity, er.Schemas)
 		if err != nil {
 			return nil, err
 		}
-		g.t = t
+		out = append(out, &group{t: t, recs: er.Records})
 	}
 	return out, nil
 }
