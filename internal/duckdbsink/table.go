@@ -81,10 +81,11 @@ type slot struct {
 	row []driver.Value
 }
 
-// Prepare creates, for every entity, its table (and changelog table when enabled) with the union of the fields of the entity's schema
-// versions among schemas; existing tables get the missing columns (and missing nested
-// fields). Schemas of entities not listed are ignored; an entity without any schema is
-// an error. It is idempotent.
+// Prepare creates, for every entity, its table (and changelog table when enabled) with
+// the union of the fields of the entity's schema versions among schemas; existing
+// tables get the missing columns (and missing nested fields). Schemas of entities not
+// listed are ignored; an entity without any schema is an error (sink.SchemasOf), found
+// before any table is touched. It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -248,7 +248,8 @@ func (s *Sink) ddl(ctx context.Context, what string, fn func(tx pgx.Tx) error) e
 // Prepare creates, for every entity, its table (and changelog table when enabled) with
 // the union of the fields of the entity's schema versions among schemas, and adds the
 // columns existing tables lack. Schemas of entities not listed are ignored; an entity
-// without any schema is an error. It is idempotent.
+// without any schema is an error (sink.SchemasOf), found before any table is touched.
+// It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
