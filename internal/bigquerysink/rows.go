@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
@@ -27,7 +26,7 @@ func appendRow(b []byte, r sink.Record) ([]byte, error) {
 		if v == nil {
 			continue
 		}
-		b = appendString(b, f.Name)
+		b = sink.AppendJSONString(b, f.Name)
 		b = append(b, ':')
 		if b, err = appendValue(b, f.Type, v); err != nil {
 			return nil, fmt.Errorf("field %s: %w", f.Name, err)
@@ -81,7 +80,7 @@ func appendValue(b []byte, t *avrocodec.Type, v any) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("want string, got %T", v)
 		}
-		return appendString(b, s), nil
+		return sink.AppendJSONString(b, s), nil
 	case avrocodec.KindJSON:
 		s, ok := v.(string)
 		if !ok {
@@ -117,7 +116,7 @@ func appendValue(b []byte, t *avrocodec.Type, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendString(b, f.Name)
+			b = sink.AppendJSONString(b, f.Name)
 			b = append(b, ':')
 			if b, err = appendValue(b, f.Type, fv); err != nil {
 				return nil, fmt.Errorf("%s: %w", f.Name, err)
@@ -176,48 +175,4 @@ func appendCompactJSON(b []byte, s string) ([]byte, error) {
 		b = append(b, c)
 	}
 	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string (invalid UTF-8 becomes U+FFFD).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,27 +157,24 @@ func (s *Sink) Client() *bigquery.Client { return s.client }
 // Prepare creates the dataset and, for every entity, its table, changelog table and
 // offsets table, holding every field of the entity's given schema versions; existing
 // tables get missing columns through tables.patch with the etag (a 412 is retried).
-// It is idempotent.
+// Schemas of entities not listed are ignored; an entity without any schema is an error
+// (sink.SchemasOf), found before any API call. It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
+	todo, err := sink.SchemasOf(entities, schemas)
+	if err != nil {
+		return fmt.Errorf("prepare BigQuery tables: %w", err)
+	}
 	if err := s.ensureDataset(ctx); err != nil {
 		return err
 	}
-	for _, e := range entities {
-		var mine []*avrocodec.Schema
-		for _, sc := range schemas {
-			if sc.Entity == e.Name {
-				mine = append(mine, sc)
-			}
-		}
-		if len(mine) == 0 {
-			return fmt.Errorf("prepare BigQuery tables of %s: no schema given", e.Name)
-		}
-		if _, err := s.ensureEntity(ctx, e, mine); err != nil {
+	for _, es := range todo {
+		e := es.Entity
+		if _, err := s.ensureEntity(ctx, e, es.Schemas); err != nil {
 			return err
 		}
 		if err := s.ensureTable(ctx, offsetsTable(e), offsetsSchema, &bigquery.TableMetadata{
@@ -229,17 +227,11 @@ func (s *Sink) ensureEntity(ctx context.Context, e catalog.Entity, versions []*a
 	if et == nil {
 		et = &entityTables{entity: e, known: map[uint64]bool{}}
 	}
-	fresh := false
-	all := append([]*avrocodec.Schema(nil), et.versions...)
-	for _, v := range versions {
-		if !et.known[v.Fingerprint] {
-			fresh = true
-			all = append(all, v)
-		}
-	}
-	if !fresh && et.schema != nil {
+	fresh := sink.FreshSchemas(versions, func(fp uint64) bool { return et.known[fp] })
+	if len(fresh) == 0 && et.schema != nil {
 		return et, nil
 	}
+	all := append(slices.Clone(et.versions), fresh...)
 	fields, err := entitySchema(e, all)
 	if err != nil {
 		return nil, err
