@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -229,7 +230,7 @@ func (s *Sink) syncTable(ctx context.Context, raw string, desired []column) ([]c
 		return append([]column(nil), desired...), nil
 	}
 	for _, d := range desired {
-		i := indexOf(have, d.name)
+		i := slices.IndexFunc(have, func(c column) bool { return c.name == d.name })
 		if i < 0 {
 			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", name, quoteIdent(d.name), d.typ.sql(false))
 			if _, err := s.conn.ExecContext(ctx, q); err != nil {
@@ -285,25 +286,9 @@ func (s *Sink) loadColumns(ctx context.Context, table string) ([]column, error) 
 	return cols, nil
 }
 
-func indexOf(cols []column, name string) int {
-	for i, c := range cols {
-		if c.name == name {
-			return i
-		}
-	}
-	return -1
-}
-
+// sameColumns reports whether a and b have the same names and types in the same order.
 func sameColumns(a, b []column) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].name != b[i].name || !equalTypes(a[i].typ, b[i].typ) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y column) bool { return x.name == y.name && equalTypes(x.typ, y.typ) })
 }
 
 // buildPlan maps the fields of schema version sc to the table's columns.

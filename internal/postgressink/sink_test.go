@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -546,7 +547,7 @@ func TestIncompatibleSchema(t *testing.T) {
 		t.Fatalf("new process: %v, want ErrIncompatibleSchema naming subject", err)
 	}
 	cols, err := loadColumns(bg, s.conn, "gorgias", "tickets")
-	if err != nil || cols[indexOf(cols, "subject")].typ != "text" {
+	if err != nil || cols[slices.IndexFunc(cols, func(c column) bool { return c.name == "subject" })].typ != "text" {
 		t.Fatalf("subject column changed: %v %v", cols, err)
 	}
 	// The sink still writes the current version.

@@ -3,6 +3,7 @@ package postgressink
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -120,7 +121,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	for _, sc := range fresh {
 		t.schemas[sc.Fingerprint] = sc
 	}
-	if !sameColumns(t.cols, cols) {
+	if !slices.Equal(t.cols, cols) {
 		t.cols = cols
 		t.buildSQL()
 		t.staged = false
@@ -185,7 +186,7 @@ func (s *Sink) syncTable(ctx context.Context, tx pgx.Tx, raw string, desired []c
 		return append([]column(nil), desired...), nil
 	}
 	for _, d := range desired {
-		i := indexOf(have, d.name)
+		i := slices.IndexFunc(have, func(c column) bool { return c.name == d.name })
 		if i < 0 {
 			if _, err := tx.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", name, quote(d.name), d.typ)); err != nil {
 				return nil, fmt.Errorf("add column %s to %s: %w", d.name, name, err)
@@ -226,27 +227,6 @@ func loadColumns(ctx context.Context, q interface {
 		return nil, nil
 	}
 	return cols, nil
-}
-
-func indexOf(cols []column, name string) int {
-	for i, c := range cols {
-		if c.name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-func sameColumns(a, b []column) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func quote(name string) string { return pgx.Identifier{name}.Sanitize() }
