@@ -3,7 +3,6 @@ package bigquerysink
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -60,15 +59,7 @@ func appendValue(b []byte, t *avrocodec.Type, v any) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("want float64, got %T", v)
 		}
-		switch {
-		case math.IsNaN(x):
-			return append(b, `"NaN"`...), nil
-		case math.IsInf(x, 1):
-			return append(b, `"Infinity"`...), nil
-		case math.IsInf(x, -1):
-			return append(b, `"-Infinity"`...), nil
-		}
-		return strconv.AppendFloat(b, x, 'g', -1, 64), nil
+		return sink.AppendJSONDouble(b, x), nil
 	case avrocodec.KindBoolean:
 		x, ok := v.(bool)
 		if !ok {

@@ -214,15 +214,7 @@ func appendJSON(dst []byte, t *avrocodec.Type, v any) ([]byte, error) {
 		}
 	case avrocodec.KindDouble:
 		if f, ok := v.(float64); ok {
-			switch {
-			case math.IsNaN(f):
-				return append(dst, `"NaN"`...), nil
-			case math.IsInf(f, 1):
-				return append(dst, `"Infinity"`...), nil
-			case math.IsInf(f, -1):
-				return append(dst, `"-Infinity"`...), nil
-			}
-			return strconv.AppendFloat(dst, f, 'g', -1, 64), nil
+			return sink.AppendJSONDouble(dst, f), nil
 		}
 	case avrocodec.KindBoolean:
 		if b, ok := v.(bool); ok {

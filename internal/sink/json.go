@@ -1,6 +1,10 @@
 package sink
 
-import "unicode/utf8"
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
 
 // AppendJSONString appends s to dst as a JSON string literal (RFC 8259): '"' and '\'
 // are escaped, newline, carriage return and tab as \n, \r and \t, the other control
@@ -61,4 +65,20 @@ func appendJSONString(dst []byte, s string, noNUL bool) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendJSONDouble appends x to dst as JSON: a finite x as the shortest number that
+// reads back as x ('g' format, e.g. 1.5, 1e+21), NaN and the infinities, which JSON
+// numbers cannot hold, as the strings "NaN", "Infinity" and "-Infinity", the spellings
+// BigQuery and PostgreSQL read as those values.
+func AppendJSONDouble(dst []byte, x float64) []byte {
+	switch {
+	case math.IsNaN(x):
+		return append(dst, `"NaN"`...)
+	case math.IsInf(x, 1):
+		return append(dst, `"Infinity"`...)
+	case math.IsInf(x, -1):
+		return append(dst, `"-Infinity"`...)
+	}
+	return strconv.AppendFloat(dst, x, 'g', -1, 64)
 }

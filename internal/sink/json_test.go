@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -50,5 +51,32 @@ func TestAppendJSONString(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAppendJSONDouble(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"},
+		{math.Copysign(0, -1), "-0"},
+		{1.5, "1.5"},
+		{-2, "-2"},
+		{0.1, "0.1"},
+		{1e21, "1e+21"},
+		{1e-7, "1e-07"},
+		{math.MaxFloat64, "1.7976931348623157e+308"},
+		{math.NaN(), `"NaN"`},
+		{math.Inf(1), `"Infinity"`},
+		{math.Inf(-1), `"-Infinity"`},
+	} {
+		got, ok := strings.CutPrefix(string(sink.AppendJSONDouble([]byte("prefix:"), tc.in)), "prefix:")
+		if !ok || got != tc.want {
+			t.Errorf("AppendJSONDouble(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("AppendJSONDouble(%v) = %s: not JSON", tc.in, got)
+		}
 	}
 }
