@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
 )
@@ -15,22 +14,6 @@ import (
 func TestConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinktest.Target {
 		path := filepath.Join(t.TempDir(), "gorgias.duckdb")
-		read := func(changelog bool) func(testing.TB, sink.Sink, catalog.Entity) []map[string]any {
-			return func(t testing.TB, s sink.Sink, e catalog.Entity) []map[string]any {
-				t.Helper()
-				var rows []map[string]any
-				var err error
-				if changelog {
-					rows, err = s.(*Sink).ChangelogRows(context.Background(), e)
-				} else {
-					rows, err = s.(*Sink).Rows(context.Background(), e)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rows
-			}
-		}
 		return sinktest.Target{
 			Open: func(t testing.TB) sink.Sink {
 				s, err := Open(context.Background(), Config{Path: path, Changelog: true})
@@ -39,8 +22,8 @@ func TestConformance(t *testing.T) {
 				}
 				return s
 			},
-			Rows:      read(false),
-			Changelog: read(true),
+			Rows:      sinktest.ReadRows,
+			Changelog: sinktest.ReadChangelog,
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/pgtest"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
@@ -17,22 +16,6 @@ func TestConformance(t *testing.T) {
 	srv := pgtest.Start(t)
 	sinktest.Run(t, func(t *testing.T) sinktest.Target {
 		uri := srv.NewDatabase(t)
-		read := func(changelog bool) func(testing.TB, sink.Sink, catalog.Entity) []map[string]any {
-			return func(t testing.TB, s sink.Sink, e catalog.Entity) []map[string]any {
-				t.Helper()
-				var rows []map[string]any
-				var err error
-				if changelog {
-					rows, err = s.(*Sink).ChangelogRows(context.Background(), e)
-				} else {
-					rows, err = s.(*Sink).Rows(context.Background(), e)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rows
-			}
-		}
 		return sinktest.Target{
 			Open: func(t testing.TB) sink.Sink {
 				s, err := Open(context.Background(), sink.Dest{URI: uri, Schema: "gorgias", Changelog: true}, Config{})
@@ -41,8 +24,8 @@ func TestConformance(t *testing.T) {
 				}
 				return s
 			},
-			Rows:      read(false),
-			Changelog: read(true),
+			Rows:      sinktest.ReadRows,
+			Changelog: sinktest.ReadChangelog,
 		}
 	})
 }

@@ -111,3 +111,29 @@ func ReadState(t *testing.T, r Reader) DestState {
 	}
 	return st
 }
+
+// ReadRows and ReadChangelog serve as Target.Rows and Target.Changelog for a sink that
+// reads its own tables back (a Reader).
+func ReadRows(t testing.TB, s sink.Sink, e catalog.Entity) []map[string]any {
+	t.Helper()
+	return readWith(t, s, e, Reader.Rows)
+}
+
+// ReadChangelog: see ReadRows.
+func ReadChangelog(t testing.TB, s sink.Sink, e catalog.Entity) []map[string]any {
+	t.Helper()
+	return readWith(t, s, e, Reader.ChangelogRows)
+}
+
+func readWith(t testing.TB, s sink.Sink, e catalog.Entity, read func(Reader, context.Context, catalog.Entity) ([]map[string]any, error)) []map[string]any {
+	t.Helper()
+	r, ok := s.(Reader)
+	if !ok {
+		t.Fatalf("sink %T cannot read its tables back (it is not a sinktest.Reader)", s)
+	}
+	rows, err := read(r, context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
