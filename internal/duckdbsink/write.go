@@ -156,19 +156,8 @@ func (s *Sink) checkOffsets(ctx context.Context, ranges []sink.Range) (map[sink.
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range ranges {
-		have, ok := stored[r.TopicPartition]
-		switch {
-		case r.First == sink.NoOffset && ok:
-			return nil, fmt.Errorf("%w: %s/%d: batch starts at the beginning but next offset %d is stored",
-				sink.ErrStaleOffset, r.Topic, r.Partition, have)
-		case r.First != sink.NoOffset && !ok:
-			return nil, fmt.Errorf("%w: %s/%d: batch starts at %d but no offset is stored",
-				sink.ErrStaleOffset, r.Topic, r.Partition, r.First)
-		case r.First != sink.NoOffset && have != r.First:
-			return nil, fmt.Errorf("%w: %s/%d: batch starts at %d but the stored next offset is %d",
-				sink.ErrStaleOffset, r.Topic, r.Partition, r.First, have)
-		}
+	if err := sink.CheckContinues(stored, ranges); err != nil {
+		return nil, err
 	}
 	return stored, nil
 }

@@ -116,17 +116,37 @@ func (s *Sink) setOffsets(ctx context.Context, tx pgx.Tx, ranges []sink.Range) e
 		}
 		return ranges[i].Partition < ranges[j].Partition
 	})
+	stored, err := s.lockOffsets(ctx, tx, ranges)
+	if err != nil {
+		return err
+	}
+	if err := sink.CheckContinues(stored, ranges); err != nil {
+		return err
+	}
+	var upd, ins offsetRows
+	for _, r := range ranges {
+		if _, ok := stored[r.TopicPartition]; ok {
+			upd.add(r)
+		} else {
+			ins.add(r)
+		}
+	}
+	return s.storeOffsets(ctx, tx, upd, ins)
+}
+
+// lockOffsets reads the stored offsets of the ranges' partitions (sorted, so that
+// writers lock rows in one order) and locks their rows until the transaction ends.
+func (s *Sink) lockOffsets(ctx context.Context, tx pgx.Tx, ranges []sink.Range) (map[sink.TopicPartition]int64, error) {
 	topics := make([]string, len(ranges))
 	parts := make([]int32, len(ranges))
 	for i, r := range ranges {
 		topics[i], parts[i] = r.Topic, r.Partition
 	}
-	table := s.qualified(offsetsTable)
-	rows, err := tx.Query(ctx, `SELECT o.topic, o."partition", o.next_offset FROM `+table+` AS o
+	rows, err := tx.Query(ctx, `SELECT o.topic, o."partition", o.next_offset FROM `+s.qualified(offsetsTable)+` AS o
 		WHERE (o.topic, o."partition") IN (SELECT * FROM unnest($1::text[], $2::integer[]))
 		ORDER BY o.topic, o."partition" FOR UPDATE`, topics, parts)
 	if err != nil {
-		return fmt.Errorf("lock offsets: %w", err)
+		return nil, fmt.Errorf("lock offsets: %w", err)
 	}
 	stored := map[sink.TopicPartition]int64{}
 	var tp sink.TopicPartition
@@ -135,32 +155,27 @@ func (s *Sink) setOffsets(ctx context.Context, tx pgx.Tx, ranges []sink.Range) e
 		stored[tp] = next
 		return nil
 	}); err != nil {
-		return fmt.Errorf("lock offsets: %w", err)
+		return nil, fmt.Errorf("lock offsets: %w", err)
 	}
-	var upd, ins struct {
-		topics []string
-		parts  []int32
-		next   []int64
-	}
-	for _, r := range ranges {
-		have, ok := stored[r.TopicPartition]
-		switch {
-		case r.First == sink.NoOffset && ok:
-			return fmt.Errorf("%w: %s/%d: batch starts at the beginning but next offset %d is stored",
-				sink.ErrStaleOffset, r.Topic, r.Partition, have)
-		case r.First != sink.NoOffset && !ok:
-			return fmt.Errorf("%w: %s/%d: batch starts at %d but no offset is stored",
-				sink.ErrStaleOffset, r.Topic, r.Partition, r.First)
-		case r.First != sink.NoOffset && have != r.First:
-			return fmt.Errorf("%w: %s/%d: batch starts at %d but the stored next offset is %d",
-				sink.ErrStaleOffset, r.Topic, r.Partition, r.First, have)
-		}
-		dst := &upd
-		if !ok {
-			dst = &ins
-		}
-		dst.topics, dst.parts, dst.next = append(dst.topics, r.Topic), append(dst.parts, r.Partition), append(dst.next, r.Next)
-	}
+	return stored, nil
+}
+
+// offsetRows are next offsets to store, as the columns of an unnest.
+type offsetRows struct {
+	topics []string
+	parts  []int32
+	next   []int64
+}
+
+func (o *offsetRows) add(r sink.Range) {
+	o.topics, o.parts, o.next = append(o.topics, r.Topic), append(o.parts, r.Partition), append(o.next, r.Next)
+}
+
+// storeOffsets updates the locked rows (upd) and inserts the partitions that had none
+// (ins). An insert that finds a row another writer inserted meanwhile (no row lock
+// could fence it) is refused as stale.
+func (s *Sink) storeOffsets(ctx context.Context, tx pgx.Tx, upd, ins offsetRows) error {
+	table := s.qualified(offsetsTable)
 	if len(upd.topics) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE `+table+` AS o SET next_offset = v.next
 			FROM unnest($1::text[], $2::integer[], $3::bigint[]) AS v(topic, p, next)

@@ -2,7 +2,6 @@ package sinktest
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
@@ -84,12 +83,8 @@ func (m *Memory) Write(_ context.Context, b sink.Batch) error {
 			return err
 		}
 	}
-	for _, rg := range b.Ranges {
-		stored, ok := m.offsets[rg.TopicPartition]
-		if (rg.First == sink.NoOffset && ok) || (rg.First != sink.NoOffset && (!ok || stored != rg.First)) {
-			return fmt.Errorf("%s[%d]: batch starts at %d, stored next offset is %d (present %v): %w",
-				rg.Topic, rg.Partition, rg.First, stored, ok, sink.ErrStaleOffset)
-		}
+	if err := sink.CheckContinues(m.offsets, b.Ranges); err != nil {
+		return err
 	}
 	for _, r := range b.Records {
 		m.addColumns(r.Schema)
