@@ -298,7 +298,10 @@ func TestBackoffBounds(t *testing.T) {
 func TestContextCancelStopsRetrying(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rt := &scripted{steps: []func(*http.Request) (*http.Response, error){status(503, "")}}
-		c := newTestClient(t, Config{Transport: rt, BackoffBase: 10 * time.Second, BackoffMax: 10 * time.Second})
+		// Back-off is full jitter, uniform in [0, 10 s]: with the default 8 retries their
+		// sum falls under the 25 s deadline about once in 30 runs, and the retries, not
+		// the deadline, would end the call. With 1,000 the deadline always comes first.
+		c := newTestClient(t, Config{Transport: rt, BackoffBase: 10 * time.Second, BackoffMax: 10 * time.Second, MaxRetries: 1000})
 		ctx, cancel := context.WithTimeout(t.Context(), 25*time.Second)
 		defer cancel()
 		start := time.Now()
