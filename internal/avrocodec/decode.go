@@ -26,7 +26,19 @@ func (r *Registry) DecodeRow(value []byte) (*Schema, []any, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%w %016x", ErrUnknownSchema, fp)
 	}
-	d := decoder{b: value[10:]}
+	row, err := r.DecodeRowBody(s, value[10:])
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, row, nil
+}
+
+// DecodeRowBody decodes an Avro binary body (a value without its single-object or
+// Confluent header) written with schema s, into one value per top-level field of s, as
+// DecodeRow does. It fails with ErrCorruptRecord when the body does not decode with s
+// or leaves bytes over. s need not be registered in r.
+func (r *Registry) DecodeRowBody(s *Schema, body []byte) ([]any, error) {
+	d := decoder{b: body}
 	row := make([]any, len(s.Root.Fields))
 	for i, f := range s.Root.Fields {
 		row[i] = d.value(f.Type)
@@ -35,9 +47,9 @@ func (r *Registry) DecodeRow(value []byte) (*Schema, []any, error) {
 		d.err = fmt.Errorf("%d bytes left over", len(d.b))
 	}
 	if d.err != nil {
-		return nil, nil, fmt.Errorf("%w: %s schema %016x: %v", ErrCorruptRecord, s.Entity, fp, d.err)
+		return nil, fmt.Errorf("%w: %s schema %016x: %v", ErrCorruptRecord, s.Entity, s.Fingerprint, d.err)
 	}
-	return s, row, nil
+	return row, nil
 }
 
 var errShort = errors.New("short buffer")

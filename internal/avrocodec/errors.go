@@ -10,6 +10,9 @@ var (
 	// ErrNotSingleObject means a Kafka value does not start with the Avro single-object
 	// encoding marker C3 01.
 	ErrNotSingleObject = errors.New("not avro single-object encoded")
+	// ErrNotConfluent means a Kafka value does not start with the Confluent wire-format
+	// header: the magic byte 0x00 and a 4-byte schema id.
+	ErrNotConfluent = errors.New("not in the confluent wire format")
 	// ErrUnknownSchema means the value's schema fingerprint is not one of the known
 	// (embedded or registered) schema versions.
 	ErrUnknownSchema = errors.New("unknown schema fingerprint")

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,8 +79,9 @@ func (b *batcher) reset() {
 }
 
 // build decodes the records: the decodable ones become the batch, the others dead
-// letters.
-func (b *batcher) build() (Batch, []*kgo.Record) {
+// letters. It fails only on a runner bug (a Confluent record whose schema was not
+// resolved), never on a record's content.
+func (b *batcher) build() (Batch, []*kgo.Record, error) {
 	var out Batch
 	var dead []*kgo.Record
 	out.Records = make([]Record, 0, len(b.recs))
@@ -89,7 +91,10 @@ func (b *batcher) build() (Batch, []*kgo.Record) {
 			dead = append(dead, b.r.deadLetter(rec, "record from an unexpected topic"))
 			continue
 		}
-		s, vals, err := b.r.reg.DecodeRow(rec.Value)
+		s, vals, err := b.r.decodeValue(e, rec.Value)
+		if errors.Is(err, errUnresolved) {
+			return Batch{}, nil, err
+		}
 		if err == nil && s.Entity != e.Name {
 			err = fmt.Errorf("schema %016x belongs to entity %s, not %s", s.Fingerprint, s.Entity, e.Name)
 		}
@@ -106,5 +111,5 @@ func (b *batcher) build() (Batch, []*kgo.Record) {
 	for _, tp := range b.order {
 		out.Ranges = append(out.Ranges, *b.ranges[tp])
 	}
-	return out, dead
+	return out, dead, nil
 }

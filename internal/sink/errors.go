@@ -23,4 +23,12 @@ var (
 	// builds such input, so it is a caller's bug, not a condition to retry. Nothing of
 	// it was stored.
 	ErrBadBatch = errors.New("malformed batch")
+	// ErrUnknownSchemaID means a Schema Registry does not know the schema id of a
+	// Confluent wire-format record (a 404). A SchemaSource reports it with an error
+	// matching it (see UnknownIDs); the runner dead-letters such records.
+	ErrUnknownSchemaID = errors.New("schema id unknown to the schema registry")
+	// ErrNoSchemaRegistry means a record in the Confluent wire format (first byte 0x00)
+	// arrived while the runner has no SchemaSource (Config.Schemas): Run stops with it,
+	// nothing of the pending batch is written and nothing is dead-lettered.
+	ErrNoSchemaRegistry = errors.New("no schema registry configured")
 )

@@ -38,6 +38,14 @@ func (l *loop) run(ctx context.Context) error {
 		if err := l.fetchError(fs); err != nil {
 			return err
 		}
+		if err := l.r.resolveSchemas(ctx, fs); err != nil {
+			if ctx.Err() != nil {
+				// Stopped while the registry was down: this fetch is not batched, its
+				// records are read again by the next run.
+				return l.stop(ctx)
+			}
+			return err
+		}
 		fs.EachRecord(l.b.add)
 		l.r.noteEnds(fs)
 		l.pauseWhileFull()

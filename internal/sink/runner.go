@@ -61,6 +61,12 @@ type Config struct {
 	// Hooks are added to the consumer's Kafka client only (e.g. kprom metrics, which
 	// serve one client each).
 	Hooks []kgo.Hook
+	// Schemas gives the writer schema of records in the Confluent wire format (first
+	// byte 0x00) by Schema Registry id; nil when no registry is configured, and then such
+	// a record stops Run with an error wrapping ErrNoSchemaRegistry. Records in
+	// single-object encoding (C3 01) never use it. Not a configuration key: the binary
+	// sets it from the schema registry settings.
+	Schemas SchemaSource `config:"-"`
 }
 
 // Observer receives runner events, e.g. to export metrics. Methods must not block.
@@ -121,6 +127,8 @@ type Runner struct {
 	kopts  []kgo.Opt
 	topics map[string]catalog.Entity
 	policy batchPolicy
+	// schemas caches the writer schemas resolved through cfg.Schemas.
+	schemas *schemaCache
 
 	// mu guards pos and ends and serialises the sink between the poll loop and the
 	// group's offset adjustment.
@@ -147,7 +155,7 @@ const (
 func NewRunner(cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt) *Runner {
 	cfg = cfg.withDefaults()
 	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{},
-		pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{},
+		pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{}, schemas: newSchemaCache(),
 		policy: batchPolicy{MaxRecords: cfg.BatchMaxRecords, MaxBytes: cfg.BatchMaxBytes, MaxWait: cfg.BatchMaxWait}}
 	for _, e := range cfg.Entities {
 		r.topics[e.Topic(cfg.TopicPrefix)] = e
@@ -451,7 +459,10 @@ func (r *Runner) adminLagCommit(adm *kadm.Client) lagCommit {
 // monitoring. The batch is reset only when it was written.
 func (r *Runner) flush(ctx context.Context, cl *kgo.Client, b *batcher, commitLag lagCommit) error {
 	start := time.Now()
-	batch, dead := b.build()
+	batch, dead, err := b.build()
+	if err != nil {
+		return err
+	}
 	if err := r.sendDeadLetters(ctx, cl, dead); err != nil {
 		return err
 	}
