@@ -7,6 +7,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/schemaregistry"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
@@ -19,6 +20,9 @@ type settings struct {
 	Kafka   kafkaconn.Config `config:"kafka"`
 	Metrics metrics.Config   `config:"metrics"`
 	Log     config.Log       `config:"log"`
+	// SchemaRegistry resolves the writer schemas of records in the Confluent wire
+	// format; without a URL, only single-object encoded records are readable.
+	SchemaRegistry schemaregistry.Config `config:"schema_registry"`
 }
 
 // newLoader returns the loader of every key of the consumer, with the consumer's own
@@ -29,6 +33,7 @@ func newLoader(s *settings) *config.Loader {
 	sections := []config.Section{
 		{Name: "dest", Config: &s.Dest}, {Name: "sink", Config: &s.Sink}, {Name: "kafka", Config: &s.Kafka},
 		{Name: "metrics", Config: &s.Metrics}, {Name: "log", Config: &s.Log},
+		{Name: "schema_registry", Config: &s.SchemaRegistry},
 	}
 	for _, d := range sink.Sections() {
 		sections = append(sections, config.Section{Name: d.Name, Config: d.Config})

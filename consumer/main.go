@@ -27,6 +27,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/config"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/schemaregistry"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
@@ -99,6 +100,14 @@ func (inv *invocation) consume(ctx context.Context) int {
 	}
 	cfg.Dest.TopicPrefix, cfg.Dest.Logger = cfg.Kafka.TopicPrefix, log
 	rcfg := cfg.Sink.For(cfg.Dest)
+	if cfg.SchemaRegistry.Enabled() {
+		reg, err := schemaregistry.New(cfg.SchemaRegistry, log)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, inv.prog+":", config.OneLine(err))
+			return exitConfig
+		}
+		rcfg.Schemas = sink.UnknownIDs(reg, schemaregistry.ErrUnknownID)
+	}
 	var obs *metrics.Sink
 	if inv.cmd != "status" {
 		obs = metrics.NewSink(rcfg.Name)
