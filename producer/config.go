@@ -9,6 +9,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/schemaregistry"
 )
 
 // settings is the producer's configuration, every section declared by the package
@@ -20,6 +21,9 @@ type settings struct {
 	Kafka    kafkaconn.Config     `config:"kafka"`
 	Metrics  metrics.Config       `config:"metrics"`
 	Log      config.Log           `config:"log"`
+	// SchemaRegistry, when its URL is set, is where the producer registers each
+	// entity's schema; values are then written in the Confluent wire format.
+	SchemaRegistry schemaregistry.Config `config:"schema_registry"`
 }
 
 // newLoader returns the loader of every key of the producer, with the producer's own
@@ -35,6 +39,7 @@ func newLoader(s *settings, accountOptional bool) *config.Loader {
 		config.Section{Name: "kafka", Config: &s.Kafka},
 		config.Section{Name: "metrics", Config: &s.Metrics},
 		config.Section{Name: "log", Config: &s.Log},
+		config.Section{Name: "schema_registry", Config: &s.SchemaRegistry},
 	)
 }
 
@@ -44,7 +49,7 @@ func (s settings) String() string {
 	for _, e := range s.Producer.Entities {
 		names = append(names, e.Name)
 	}
-	return fmt.Sprintf("account=%s base_url=%s brokers=%s prefix=%q entities=%s once=%v",
+	return fmt.Sprintf("account=%s base_url=%s brokers=%s prefix=%q entities=%s once=%v schema_registry=%s",
 		s.Gorgias.Credentials, s.Gorgias.BaseURL, strings.Join(s.Kafka.Brokers, ","), s.Kafka.TopicPrefix,
-		strings.Join(names, ","), s.Producer.Once)
+		strings.Join(names, ","), s.Producer.Once, config.RedactURI(s.SchemaRegistry.URL))
 }

@@ -7,6 +7,9 @@
 //
 // Every configuration key can also be set in the YAML file, by environment variable
 // (GORGIAS_URI, GORGIAS_BASE_URL, KAFKA_BROKERS, ...) or by flag; see configs/producer.yaml.
+// With SCHEMA_REGISTRY_URL set, the producer registers each entity's schema at start
+// (a refusal or an unreachable registry exits 1) and writes values in the Confluent wire
+// format; without it, in Avro single-object encoding.
 //
 // Exit codes: 0 done (with --once: every selected entity finished its sweep; without:
 // stopped by SIGTERM or SIGINT), 1 failure, 2 bad configuration, 3 incomplete (--once
@@ -30,6 +33,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/kafkaconn"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/metrics"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/producer"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/schemaregistry"
 )
 
 // Exit codes of both commands.
@@ -91,6 +95,14 @@ func run() int {
 	pcfg := cfg.Producer
 	pcfg.Domain, pcfg.TopicPrefix, pcfg.Topics = cfg.Gorgias.Credentials.Domain, cfg.Kafka.TopicPrefix, cfg.Topics
 	pcfg.Logger, pcfg.Metrics, pcfg.Hooks = log, obs, obs.KafkaHooks()
+	if cfg.SchemaRegistry.Enabled() {
+		reg, err := schemaregistry.New(cfg.SchemaRegistry, log)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))
+			return exitConfig
+		}
+		pcfg.Registry = reg
+	}
 	p, err := producer.New(pcfg, api, kopts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "producer:", config.OneLine(err))

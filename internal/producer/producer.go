@@ -73,6 +73,20 @@ type Config struct {
 	// Hooks are added to the transactional Kafka client only (e.g. kprom metrics, which
 	// serve one client each); the short-lived admin and state clients do not get them.
 	Hooks []kgo.Hook
+	// Registry, when set, is the Schema Registry: Run registers each entity's current
+	// schema before anything else and every value is written in the Confluent wire
+	// format (0x00, 4-byte schema id, Avro body). Nil: single-object encoding.
+	Registry Registrar `config:"-"`
+}
+
+// Registrar registers value schemas in a Confluent-compatible Schema Registry.
+// *schemaregistry.Client implements it.
+type Registrar interface {
+	// Subject names the subject of topic's value schema schemaText.
+	Subject(topic, schemaText string) (string, error)
+	// Register registers schemaText under subject and returns its id (the existing id
+	// when the subject already has the schema).
+	Register(ctx context.Context, subject, schemaText string) (int, error)
 }
 
 // Observer receives producer events, e.g. to export metrics. Methods must not block.
@@ -129,6 +143,8 @@ type Producer struct {
 	kopts    []kgo.Opt
 	encoders map[string]*avrocodec.Encoder
 	states   map[string]*EntityState
+	// schemaIDs is each entity's registry schema id (with Config.Registry, after setup).
+	schemaIDs map[string]uint32
 
 	cl *kgo.Client // transactional client, live during Run
 
@@ -236,10 +252,13 @@ func (p *Producer) run(ctx context.Context) (swept int, err error) {
 	}
 }
 
-// setup creates missing topics, starts the transactional client (fencing any older
-// instance; run closes it) and loads the state.
+// setup registers the schemas (with a registry), creates missing topics, starts the
+// transactional client (fencing any older instance; run closes it) and loads the state.
 func (p *Producer) setup(ctx context.Context) error {
 	log := p.cfg.Logger
+	if err := p.registerSchemas(ctx); err != nil {
+		return err
+	}
 	var topics []string
 	for _, e := range p.cfg.Entities {
 		topics = append(topics, e.Topic(p.cfg.TopicPrefix))

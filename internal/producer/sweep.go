@@ -13,6 +13,7 @@ import (
 
 // Steps at which tests may simulate a crash through Producer.hook.
 const (
+	stepRegister      = "register"       // before an entity's schema is registered (with a registry)
 	stepTopics        = "topics"         // before missing topics are created (entity "")
 	stepInit          = "init"           // before the transactional producer id is initialised (entity "")
 	stepReadState     = "read-state"     // before the state topic is read (entity "")
@@ -61,6 +62,9 @@ type sweepRun struct {
 	log   *slog.Logger
 	enc   *avrocodec.Encoder
 	topic string
+	// confluent says values are written in the Confluent wire format with schemaID.
+	confluent bool
+	schemaID  uint32
 	// start and end bound the versions the sweep publishes (interval_start/_end),
 	// minTime and maxTime when unbounded.
 	start, end int64
@@ -91,6 +95,9 @@ func (p *Producer) newSweepRun(e catalog.Entity) *sweepRun {
 		began:  time.Now(),
 	}
 	s.lastLog = s.began
+	if id, ok := p.schemaIDs[e.Name]; ok {
+		s.confluent, s.schemaID = true, id
+	}
 	if !p.cfg.IntervalStart.IsZero() {
 		s.start = micros(p.cfg.IntervalStart)
 	}
@@ -132,6 +139,12 @@ func (s *sweepRun) fetch(ctx context.Context) (*fetchedPage, error) {
 		r, err := s.enc.Encode(raw, meta, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s page %d object %d: %w", s.e.Name, s.pages, i+1, err)
+		}
+		if s.confluent {
+			// In place: the Confluent header overwrites the tail of the single-object one.
+			if r.Value, err = avrocodec.ReframeConfluent(r.Value, s.schemaID); err != nil {
+				return nil, fmt.Errorf("%s page %d object %d: %w", s.e.Name, s.pages, i+1, err)
+			}
 		}
 		out.recs = append(out.recs, r)
 	}
