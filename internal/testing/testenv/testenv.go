@@ -7,6 +7,7 @@
 package testenv
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -51,6 +52,9 @@ type Env struct {
 	Brokers []string
 	// Cluster is the broker, for tests that inject faults or restart it.
 	Cluster *kfake.Cluster
+	// SchemaByID, when set, resolves the schema ids of Confluent wire-format values
+	// (e.g. a schemaregistry.Client's SchemaByID); see SingleObject.
+	SchemaByID func(ctx context.Context, id int) (string, error)
 }
 
 // New starts a one-broker kfake cluster (closed with the test; opts are added, e.g.

@@ -127,7 +127,7 @@ func (e *Env) decodeRecord(t testing.TB, ent catalog.Entity, r *kgo.Record) Topi
 	if r.Value == nil {
 		t.Fatalf("%s: unexpected tombstone for key %q", where, r.Key)
 	}
-	s, vals, err := e.Reg.DecodeRow(r.Value)
+	s, vals, err := e.Reg.DecodeRow(e.SingleObject(t, ent.Name, r.Value))
 	if err != nil {
 		t.Fatalf("decode %s: %v", where, err)
 	}
@@ -190,10 +190,11 @@ func (e *Env) sameObject(t testing.TB, enc *avrocodec.Encoder, r TopicRecord, tr
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(want.Value, r.Value) {
+	value := e.SingleObject(t, enc.Schema().Entity, r.Value)
+	if bytes.Equal(want.Value, value) {
 		return ""
 	}
-	gs, got, err := e.Reg.DecodeRow(r.Value)
+	gs, got, err := e.Reg.DecodeRow(value)
 	if err != nil {
 		t.Fatal(err)
 	}
