@@ -88,7 +88,7 @@ type published struct {
 // readTopic reads every committed record of an entity topic (testenv.Env.ReadTopic).
 func (e *env) readTopic(ent catalog.Entity) []published {
 	e.T.Helper()
-	return e.published(e.ReadTopic(e.T, ent))
+	return e.published(ent, e.ReadTopic(e.T, ent))
 }
 
 // checkExact asserts that the topic of ent holds every object's current version, each
@@ -96,17 +96,19 @@ func (e *env) readTopic(ent catalog.Entity) []published {
 func (e *env) checkExact(ent catalog.Entity) map[int64][]published {
 	e.T.Helper()
 	byID := map[int64][]published{}
-	for _, r := range e.published(e.CheckTopicExact(e.T, ent)) {
+	for _, r := range e.published(ent, e.CheckTopicExact(e.T, ent)) {
 		byID[r.id] = append(byID[r.id], r)
 	}
 	return byID
 }
 
-func (e *env) published(recs []testenv.TopicRecord) []published {
+// published decodes recs of ent's topic; Confluent wire-format values go through
+// testenv.Env.SingleObject (raw stays the value as published).
+func (e *env) published(ent catalog.Entity, recs []testenv.TopicRecord) []published {
 	e.T.Helper()
 	out := make([]published, 0, len(recs))
 	for _, r := range recs {
-		d, err := e.Reg.Decode(r.Value)
+		d, err := e.Reg.Decode(e.SingleObject(e.T, ent.Name, r.Value))
 		if err != nil {
 			e.T.Fatalf("decode record [%d]@%d: %v", r.Partition, r.Offset, err)
 		}

@@ -20,13 +20,43 @@ const debianPython = "/usr/bin/python3"
 // TestIndependentAvroDecoding has records produced to Kafka decoded by python3-avro, an
 // implementation independent of goavro, against schemas/*.avsc, and compares values.
 func TestIndependentAvroDecoding(t *testing.T) {
-	if err := exec.Command(debianPython, "-c", "import avro.io").Run(); err != nil {
-		t.Fatalf("%s cannot import avro (install Debian's python3-avro, as .ci/run does): %v", debianPython, err)
-	}
+	requirePythonAvro(t)
 	cfg := smallSim
 	cfg.ExtraFields = true
 	e := newEnv(t, cfg)
 	e.mustRun(e.config())
+	pythonDecodes(t, e, func(in string) *exec.Cmd {
+		return exec.Command(debianPython, "testdata/decode_soe.py", "../../schemas", in)
+	})
+}
+
+// TestIndependentConfluentDecoding is TestIndependentAvroDecoding with a registry:
+// python3-avro fetches each writer schema by id over HTTP from the registry and decodes
+// the Confluent wire-format values.
+func TestIndependentConfluentDecoding(t *testing.T) {
+	requirePythonAvro(t)
+	reg, cl := newRegistry(t)
+	cfg := smallSim
+	cfg.ExtraFields = true
+	e := newEnv(t, cfg)
+	e.SchemaByID = cl.SchemaByID
+	e.mustRun(e.config(func(c *Config) { c.Registry = cl }))
+	pythonDecodes(t, e, func(in string) *exec.Cmd {
+		return exec.Command(debianPython, "testdata/decode_confluent.py", reg.URL(), in)
+	})
+}
+
+func requirePythonAvro(t *testing.T) {
+	t.Helper()
+	if err := exec.Command(debianPython, "-c", "import avro.io").Run(); err != nil {
+		t.Fatalf("%s cannot import avro (install Debian's python3-avro, as .ci/run does): %v", debianPython, err)
+	}
+}
+
+// pythonDecodes has up to 150 records of each entity topic decoded by the command
+// decoder(file of base64 values) and compares its JSON with the values decoded in Go.
+func pythonDecodes(t *testing.T, e *env, decoder func(in string) *exec.Cmd) {
+	t.Helper()
 	for _, ent := range catalog.All() {
 		recs := e.readTopic(ent)
 		if len(recs) == 0 {
@@ -46,7 +76,7 @@ func TestIndependentAvroDecoding(t *testing.T) {
 			t.Fatal(err)
 		}
 		var stderr bytes.Buffer
-		cmd := exec.Command(debianPython, "testdata/decode_soe.py", "../../schemas", in)
+		cmd := decoder(in)
 		cmd.Stderr = &stderr
 		outb, err := cmd.Output()
 		if err != nil {
