@@ -39,9 +39,12 @@ func cpuTime() time.Duration {
 }
 
 // BenchmarkPublish measures the cost per record from Gorgias JSON to a committed Kafka
-// record, for each entity: parse, convert, Avro-encode, transactional produce and commit
-// (one transaction per 100-record page) into an in-process kfake broker. cpu-µs/record
-// is the whole process's CPU time (producer and broker) per record.
+// record, for each entity and each value framing in the same run: single-object
+// encoding (soe) and the Confluent wire format with an in-process registry
+// (confluent; registration happens once per run, before the first page): parse,
+// convert, Avro-encode, transactional produce and commit (one transaction per
+// 100-record page) into an in-process kfake broker. cpu-µs/record is the whole
+// process's CPU time (producer, broker and registry) per record.
 func BenchmarkPublish(b *testing.B) {
 	sim := gorgiassim.New(gorgiassim.Config{Seed: 3, Customers: 5000, Tickets: 5000, RateLimit: -1})
 	for _, ent := range catalog.All() {
@@ -62,28 +65,37 @@ func BenchmarkPublish(b *testing.B) {
 				}
 				cursor = pg.NextCursor
 			}
-			b.ResetTimer()
-			cpu0, wall0 := cpuTime(), time.Now()
-			for i := 0; i < b.N; i++ {
-				cfg := e.config(func(c *Config) {
-					c.Entities = []catalog.Entity{ent}
-					c.TopicPrefix = fmt.Sprintf("%s%d.", e.Prefix, i)
+			_, reg := newRegistry(b)
+			for _, mode := range []struct {
+				name string
+				reg  Registrar
+			}{{"soe", nil}, {"confluent", reg}} {
+				b.Run(mode.name, func(b *testing.B) {
+					b.ResetTimer()
+					cpu0, wall0 := cpuTime(), time.Now()
+					for i := 0; i < b.N; i++ {
+						cfg := e.config(func(c *Config) {
+							c.Entities = []catalog.Entity{ent}
+							c.TopicPrefix = fmt.Sprintf("%s%s%d.", e.Prefix, mode.name, i)
+							c.Registry = mode.reg
+						})
+						p, err := New(cfg, &replay{pages: pages}, e.KOpts)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if err := p.Run(context.Background()); err != nil {
+							b.Fatal(err)
+						}
+						if got := p.States()[ent.Name].Published; got != int64(records) {
+							b.Fatalf("published %d of %d records", got, records)
+						}
+					}
+					n := float64(b.N * records)
+					b.ReportMetric(float64(time.Since(wall0).Microseconds())/n, "µs/record")
+					b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/record")
+					b.ReportMetric(float64(records), "records/run")
 				})
-				p, err := New(cfg, &replay{pages: pages}, e.KOpts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := p.Run(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				if got := p.States()[ent.Name].Published; got != int64(records) {
-					b.Fatalf("published %d of %d records", got, records)
-				}
 			}
-			n := float64(b.N * records)
-			b.ReportMetric(float64(time.Since(wall0).Microseconds())/n, "µs/record")
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/record")
-			b.ReportMetric(float64(records), "records/run")
 		})
 	}
 }
