@@ -35,6 +35,7 @@ type service struct {
 	Image           string
 	Build           *struct{ Context, Target string }
 	Restart         string
+	Entrypoint      []string
 	Profiles        []string
 	DependsOn       map[string]struct{ Condition string } `yaml:"depends_on"`
 	EnvFile         []string                              `yaml:"env_file"`
@@ -448,6 +449,28 @@ func TestDockerfile(t *testing.T) {
 		if !strings.Contains(stages[st], "--mount=type=cache,target=/root/.cache/go-build") ||
 			!strings.Contains(stages[st], "--mount=type=cache,target=/go/pkg/mod") {
 			t.Errorf("stage %s builds without the Go cache mounts", st)
+		}
+	}
+}
+
+// TestComposeRegistryMode: the producer and every sink of docker-compose.yml run in
+// registry mode (issue 11), against the compose registry service, which they wait for.
+func TestComposeRegistryMode(t *testing.T) {
+	c, _ := readCompose(t)
+	reg, ok := c.Services["schema-registry"]
+	if !ok || reg.Healthcheck == nil {
+		t.Fatal("docker-compose.yml has no schema-registry service with a health check")
+	}
+	for name, s := range c.Services {
+		if s.Build == nil || s.Build.Target == "simulator" {
+			continue
+		}
+		u, err := url.Parse(s.Environment["SCHEMA_REGISTRY_URL"])
+		if err != nil || u.Hostname() != "schema-registry" {
+			t.Errorf("%s: SCHEMA_REGISTRY_URL %q, want the compose registry (http://schema-registry:8081)", name, s.Environment["SCHEMA_REGISTRY_URL"])
+		}
+		if dep, ok := s.DependsOn["schema-registry"]; !ok || dep.Condition != "service_healthy" {
+			t.Errorf("%s does not wait for a healthy schema-registry", name)
 		}
 	}
 }
