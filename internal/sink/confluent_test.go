@@ -299,6 +299,34 @@ func TestRegistryDownRetriesUntilStopped(t *testing.T) {
 	}
 }
 
+// A --once run does not wait for a registry that stays down beyond its stall limit: it
+// ends incomplete (ErrIncomplete), naming the partitions behind, with nothing
+// dead-lettered.
+func TestOnceRegistryDownEndsIncomplete(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	f := newFakeRegistry()
+	w.reencode(f, "customers", nil)
+	f.failFirst = 1 << 30
+	r := w.runner("mem", m, withSource(f), func(c *sink.Config) { c.Once, c.OnceStallTimeout = true, 2*time.Second })
+	sink.SetSchemaRetryBase(r, 50*time.Millisecond)
+	// A hang guard only: the stall limit ends the run after about 2 s.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := r.Run(ctx)
+	if !errors.Is(err, sink.ErrIncomplete) || ctx.Err() != nil {
+		t.Fatalf("--once with the registry down returned %v (context %v), want ErrIncomplete before the hang guard", err, ctx.Err())
+	}
+	if !strings.Contains(err.Error(), "customers") {
+		t.Errorf("error does not name the partitions behind: %v", err)
+	}
+	if dlq := readAll(t, w.KOpts, sink.DLQTopic(w.Prefix)); len(dlq) != 0 {
+		t.Fatalf("%d records dead-lettered while the registry was down", len(dlq))
+	}
+}
+
 // A writer schema the binary does not embed (a newer producer added a nullable field)
 // lands with its field as a new column.
 func TestEvolvedWriterSchemaAddsColumn(t *testing.T) {

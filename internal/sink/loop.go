@@ -38,11 +38,14 @@ func (l *loop) run(ctx context.Context) error {
 		if err := l.fetchError(fs); err != nil {
 			return err
 		}
-		if err := l.r.resolveSchemas(ctx, fs); err != nil {
+		if err := l.resolveSchemas(ctx, fs); err != nil {
 			if ctx.Err() != nil {
 				// Stopped while the registry was down: this fetch is not batched, its
 				// records are read again by the next run.
 				return l.stop(ctx)
+			}
+			if errors.Is(err, errStallLimit) {
+				continue // finished reports the run incomplete; nothing of fs was stored
 			}
 			return err
 		}
@@ -58,6 +61,26 @@ func (l *loop) run(ctx context.Context) error {
 			l.cl.AllowRebalance()
 		}
 	}
+}
+
+// errStallLimit ends a wait for the schema registry when a run with a goal reaches its
+// stall limit.
+var errStallLimit = errors.New("stall limit reached while waiting for the schema registry")
+
+// resolveSchemas fetches the writer schemas of fs's Confluent records. A run with a
+// goal (--once, replay) waits for an unavailable registry no longer than its stall
+// limit allows, so that it ends incomplete (exit 3) instead of waiting forever.
+func (l *loop) resolveSchemas(ctx context.Context, fs kgo.Fetches) error {
+	if l.goal == nil {
+		return l.r.resolveSchemas(ctx, fs)
+	}
+	rctx, cancel := context.WithDeadlineCause(ctx, l.stall.last.Add(l.stall.limit), errStallLimit)
+	defer cancel()
+	err := l.r.resolveSchemas(rctx, fs)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errStallLimit) {
+		return errStallLimit
+	}
+	return err
 }
 
 // finished reports whether a run with a goal is over: done when every partition reached
