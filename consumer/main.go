@@ -106,7 +106,7 @@ func (inv *invocation) consume(ctx context.Context) int {
 			fmt.Fprintln(os.Stderr, inv.prog+":", config.OneLine(err))
 			return exitConfig
 		}
-		rcfg.Schemas = sink.UnknownIDs(reg, schemaregistry.ErrUnknownID)
+		rcfg.Schemas = sink.Refusals(sink.UnknownIDs(reg, schemaregistry.ErrUnknownID), schemaregistry.ErrRefused)
 	}
 	var obs *metrics.Sink
 	if inv.cmd != "status" {

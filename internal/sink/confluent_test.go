@@ -299,6 +299,38 @@ func TestRegistryDownRetriesUntilStopped(t *testing.T) {
 	}
 }
 
+// A registry that refuses (bad credentials) stops the run with ErrSchemaRegistryRefused:
+// no retry loop, nothing dead-lettered, nothing stored of the refused records.
+func TestRegistryRefusalStops(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	f := newFakeRegistry()
+	w.reencode(f, "customers", nil)
+	before := changelogRows(m)
+	refused := errors.New("HTTP 401: unauthorized")
+	src := sink.Refusals(refusing{err: fmt.Errorf("get schema: %w", refused)}, refused)
+	r := w.runner("mem", m, withSource(src), func(c *sink.Config) { c.Once = false })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard
+	defer cancel()
+	err := r.Run(ctx)
+	if !errors.Is(err, sink.ErrSchemaRegistryRefused) || ctx.Err() != nil {
+		t.Fatalf("Run with a refusing registry returned %v (context %v), want ErrSchemaRegistryRefused at once", err, ctx.Err())
+	}
+	if dlq := readAll(t, w.KOpts, sink.DLQTopic(w.Prefix)); len(dlq) != 0 {
+		t.Fatalf("%d records dead-lettered by a refusing registry", len(dlq))
+	}
+	if got := changelogRows(m); got != before {
+		t.Fatalf("changelog grew from %d to %d with a refusing registry", before, got)
+	}
+}
+
+// refusing is a SchemaSource that always answers err.
+type refusing struct{ err error }
+
+func (r refusing) SchemaByID(context.Context, int) (string, error) { return "", r.err }
+
 // A --once run does not wait for a registry that stays down beyond its stall limit: it
 // ends incomplete (ErrIncomplete), naming the partitions behind, with nothing
 // dead-lettered.

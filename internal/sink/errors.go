@@ -31,4 +31,8 @@ var (
 	// arrived while the runner has no SchemaSource (Config.Schemas): Run stops with it,
 	// nothing of the pending batch is written and nothing is dead-lettered.
 	ErrNoSchemaRegistry = errors.New("no schema registry configured")
+	// ErrSchemaRegistryRefused means the schema registry refused to answer (bad
+	// credentials, a wrong URL path, a forbidden subject): retrying cannot help and no
+	// record is at fault, so the runner stops instead of retrying or dead-lettering.
+	ErrSchemaRegistryRefused = errors.New("schema registry refused the request")
 )

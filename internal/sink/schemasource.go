@@ -18,8 +18,9 @@ import (
 //
 // SchemaByID returns the schema text (Avro JSON). An id the source does not know (a
 // registry's 404) must be reported with an error for which
-// errors.Is(err, ErrUnknownSchemaID) holds: the record is then dead-lettered. Every other
-// error is transient (registry unreachable, 5xx): the runner retries with back-off for
+// errors.Is(err, ErrUnknownSchemaID) holds: the record is then dead-lettered. An error
+// matching ErrSchemaRegistryRefused stops the run (see Refusals). Every other error is
+// transient (registry unreachable, 5xx): the runner retries with back-off for
 // as long as its context lives and never dead-letters the record. UnknownIDs adapts a
 // source whose own "unknown id" sentinel is a different error.
 //
@@ -34,18 +35,26 @@ type SchemaSource interface {
 // sentinel (say schemaregistry.ErrUnknownID) plugs into Config.Schemas without package
 // sink and the client depending on each other.
 func UnknownIDs(src SchemaSource, unknown error) SchemaSource {
-	return unknownIDs{src: src, unknown: unknown}
+	return mappedErrors{src: src, from: unknown, to: ErrUnknownSchemaID}
 }
 
-type unknownIDs struct {
-	src     SchemaSource
-	unknown error
+// Refusals returns a SchemaSource answering like src, whose errors that match refused
+// also match ErrSchemaRegistryRefused: the runner then stops with that error (exit 1)
+// instead of retrying forever, e.g. on bad registry credentials.
+func Refusals(src SchemaSource, refused error) SchemaSource {
+	return mappedErrors{src: src, from: refused, to: ErrSchemaRegistryRefused}
 }
 
-func (u unknownIDs) SchemaByID(ctx context.Context, id int) (string, error) {
-	text, err := u.src.SchemaByID(ctx, id)
-	if err != nil && errors.Is(err, u.unknown) && !errors.Is(err, ErrUnknownSchemaID) {
-		return "", fmt.Errorf("%w: %w", ErrUnknownSchemaID, err)
+// mappedErrors makes src's errors matching from also match to.
+type mappedErrors struct {
+	src      SchemaSource
+	from, to error
+}
+
+func (m mappedErrors) SchemaByID(ctx context.Context, id int) (string, error) {
+	text, err := m.src.SchemaByID(ctx, id)
+	if err != nil && errors.Is(err, m.from) && !errors.Is(err, m.to) {
+		return "", fmt.Errorf("%w: %w", m.to, err)
 	}
 	return text, err
 }
@@ -139,7 +148,7 @@ func (r *Runner) resolveSchema(ctx context.Context, e catalog.Entity, id uint32)
 	if !fetched {
 		text, err := r.fetchSchema(ctx, id)
 		if err != nil && !errors.Is(err, ErrUnknownSchemaID) {
-			return err // ctx ended while retrying
+			return err // ctx ended while retrying, or the registry refused
 		}
 		tr = textResult{text: text, err: err}
 		c.mu.Lock()
@@ -168,6 +177,8 @@ func (r *Runner) fetchSchema(ctx context.Context, id uint32) (string, error) {
 			return text, nil
 		case errors.Is(err, ErrUnknownSchemaID):
 			return "", fmt.Errorf("schema id %d: %w", id, err)
+		case errors.Is(err, ErrSchemaRegistryRefused):
+			return "", fmt.Errorf("fetch schema id %d: %w", id, err)
 		}
 		r.cfg.Logger.Warn("schema registry unavailable; retrying", "sink", r.cfg.Name, "schema_id", id,
 			"attempt", attempt, "retry_in", wait, "err", err)
