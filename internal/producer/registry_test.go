@@ -2,6 +2,7 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/schemaregistry"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
@@ -180,5 +182,61 @@ func assertNoTopics(t *testing.T, e *env) {
 		if strings.HasPrefix(name, e.Prefix) {
 			t.Fatalf("topic %s created although the registration failed", name)
 		}
+	}
+}
+
+// TestRegistrySubjectStrategies: with the record-name strategies the producer registers
+// each entity's schema under <namespace>.<name> (record) or <topic>-<namespace>.<name>
+// (topic_record), and every value's id belongs to that subject.
+func TestRegistrySubjectStrategies(t *testing.T) {
+	for _, c := range []struct {
+		strategy string
+		subject  func(topic, fullName string) string
+	}{
+		{"record", func(_, full string) string { return full }},
+		{"topic_record", func(topic, full string) string { return topic + "-" + full }},
+	} {
+		t.Run(c.strategy, func(t *testing.T) {
+			reg := srfake.New()
+			t.Cleanup(reg.Close)
+			cl, err := schemaregistry.New(schemaregistry.Config{URL: reg.URL(), SubjectStrategy: c.strategy, Timeout: 5 * time.Second}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnv(t, gorgiassim.Config{Seed: 3, Customers: 30, Tickets: 40})
+			e.SchemaByID = cl.SchemaByID
+			e.mustRun(e.config(func(cfg *Config) { cfg.Registry = cl }))
+			e.CheckTopicsExact(t)
+			rcl, err := sr.NewClient(sr.URLs(reg.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for _, ent := range catalog.All() {
+				enc, err := avrocodec.NewEncoder(ent)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var named struct{ Name, Namespace string }
+				if err := json.Unmarshal([]byte(enc.Schema().Text), &named); err != nil {
+					t.Fatal(err)
+				}
+				want := c.subject(ent.Topic(e.Prefix), named.Namespace+"."+named.Name)
+				for _, r := range e.ReadTopic(t, ent) {
+					id, _, err := avrocodec.SplitConfluent(r.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					subjects, err := rcl.SubjectsByID(ctx, int(id))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(subjects, []string{want}) {
+						t.Fatalf("%s: id %d has subjects %v, want [%s]", ent.Name, id, subjects, want)
+					}
+					break // one id per entity and run
+				}
+			}
+		})
 	}
 }
