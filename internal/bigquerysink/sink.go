@@ -165,14 +165,14 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 	if s.closed {
 		return ErrClosed
 	}
-	todo, err := sink.SchemasOf(entities, schemas)
+	byEntity, err := sink.SchemasOf(entities, schemas)
 	if err != nil {
 		return fmt.Errorf("prepare BigQuery tables: %w", err)
 	}
 	if err := s.ensureDataset(ctx); err != nil {
 		return err
 	}
-	for _, es := range todo {
+	for _, es := range byEntity {
 		e := es.Entity
 		if _, err := s.ensureEntity(ctx, e, es.Schemas); err != nil {
 			return err

@@ -256,14 +256,14 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 	if s.closed {
 		return ErrClosed
 	}
-	todo, err := sink.SchemasOf(entities, schemas)
+	byEntity, err := sink.SchemasOf(entities, schemas)
 	if err != nil {
 		return fmt.Errorf("prepare PostgreSQL tables: %w", err)
 	}
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
-	for _, es := range todo {
+	for _, es := range byEntity {
 		if _, err := s.ensureTable(ctx, es.Entity, es.Schemas); err != nil {
 			return err
 		}

@@ -243,12 +243,7 @@ func TestBadSchemaIDsAreDeadLettered(t *testing.T) {
 // error naming SCHEMA_REGISTRY_URL; it is not dead-lettered, its offset is not stored,
 // and a runner given a registry then reads it.
 func TestConfluentRecordWithoutRegistryStops(t *testing.T) {
-	w := newWorld(t)
-	w.produce()
-	m := sinktest.NewMemory()
-	w.consume("mem", m)
-	f := newFakeRegistry()
-	w.reencode(f, "customers", nil)
+	w, m, f := customersReencoded(t)
 	before := changelogRows(m)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -273,12 +268,7 @@ func TestConfluentRecordWithoutRegistryStops(t *testing.T) {
 // A registry that keeps failing is retried until the run is stopped; nothing is
 // dead-lettered and nothing of the Confluent records is stored.
 func TestRegistryDownRetriesUntilStopped(t *testing.T) {
-	w := newWorld(t)
-	w.produce()
-	m := sinktest.NewMemory()
-	w.consume("mem", m)
-	f := newFakeRegistry()
-	w.reencode(f, "customers", nil)
+	w, m, f := customersReencoded(t)
 	f.failFirst = 1 << 30
 	r := w.runner("mem", m, withSource(f), func(c *sink.Config) { c.Once = false })
 	sink.SetSchemaRetryBase(r, time.Millisecond)
@@ -302,12 +292,7 @@ func TestRegistryDownRetriesUntilStopped(t *testing.T) {
 // A registry that refuses (bad credentials) stops the run with ErrSchemaRegistryRefused:
 // no retry loop, nothing dead-lettered, nothing stored of the refused records.
 func TestRegistryRefusalStops(t *testing.T) {
-	w := newWorld(t)
-	w.produce()
-	m := sinktest.NewMemory()
-	w.consume("mem", m)
-	f := newFakeRegistry()
-	w.reencode(f, "customers", nil)
+	w, m, _ := customersReencoded(t)
 	before := changelogRows(m)
 	refused := errors.New("HTTP 401: unauthorized")
 	src := sink.Refusals(refusing{err: fmt.Errorf("get schema: %w", refused)}, refused)
@@ -335,12 +320,7 @@ func (r refusing) SchemaByID(context.Context, int) (string, error) { return "", 
 // ends incomplete (ErrIncomplete), naming the partitions behind, with nothing
 // dead-lettered.
 func TestOnceRegistryDownEndsIncomplete(t *testing.T) {
-	w := newWorld(t)
-	w.produce()
-	m := sinktest.NewMemory()
-	w.consume("mem", m)
-	f := newFakeRegistry()
-	w.reencode(f, "customers", nil)
+	w, m, f := customersReencoded(t)
 	f.failFirst = 1 << 30
 	r := w.runner("mem", m, withSource(f), func(c *sink.Config) { c.Once, c.OnceStallTimeout = true, 2*time.Second })
 	sink.SetSchemaRetryBase(r, 50*time.Millisecond)
@@ -442,3 +422,17 @@ func TestUnknownIDs(t *testing.T) {
 type sourceFunc func(ctx context.Context, id int) (string, error)
 
 func (f sourceFunc) SchemaByID(ctx context.Context, id int) (string, error) { return f(ctx, id) }
+
+// customersReencoded is the start of the registry tests: the topics loaded in
+// single-object encoding and consumed into a memory sink, then every customer
+// re-published in the Confluent wire format with an id of the returned fake registry.
+func customersReencoded(t *testing.T) (*world, *sinktest.Memory, *fakeRegistry) {
+	t.Helper()
+	w := newWorld(t)
+	w.produce()
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	f := newFakeRegistry()
+	w.reencode(f, "customers", nil)
+	return w, m, f
+}

@@ -11,7 +11,6 @@ left over. Prints a JSON list of the decoded records, with timestamps as integer
 microseconds since the epoch.
 """
 import base64
-import datetime
 import io
 import json
 import struct
@@ -21,16 +20,7 @@ import urllib.request
 import avro.io
 import avro.schema
 
-
-def plain(v):
-    if isinstance(v, datetime.datetime):
-        delta = v - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-        return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [plain(x) for x in v]
-    return v
+from avro_plain import plain
 
 
 def main():

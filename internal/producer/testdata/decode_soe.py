@@ -11,7 +11,6 @@ bytes left over. Prints a JSON list of the decoded records, with timestamps as i
 microseconds since the epoch.
 """
 import base64
-import datetime
 import io
 import json
 import os
@@ -20,6 +19,8 @@ import sys
 
 import avro.io
 import avro.schema
+
+from avro_plain import plain
 
 EMPTY = 0xC15D213AA4D7A795
 
@@ -42,17 +43,6 @@ def rabin(data):
     for b in data:
         fp = (fp >> 8) ^ TABLE[(fp ^ b) & 0xFF]
     return fp
-
-
-def plain(v):
-    if isinstance(v, datetime.datetime):
-        delta = v - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-        return (delta.days * 86400 + delta.seconds) * 1000000 + delta.microseconds
-    if isinstance(v, dict):
-        return {k: plain(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [plain(x) for x in v]
-    return v
 
 
 def main():
