@@ -52,6 +52,11 @@ type Encoder struct {
 	header [10]byte
 
 	idIdx, sortIdx, versionIdx, domainIdx, extractedIdx, extraIdx int
+	// hasSort says the entity's records carry their sort field as a datetime (every
+	// mode but Snapshot, when the list has a sort field); sortIdx is -1 otherwise.
+	hasSort bool
+	// extractedVersion says the version is the extraction time (Snapshot entities).
+	extractedVersion bool
 }
 
 // NewEncoder builds the encoder of entity from its current embedded schema.
@@ -72,7 +77,10 @@ func NewEncoderWithSchema(e catalog.Entity, text string) (*Encoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema of %s: %w", e.Name, err)
 	}
-	enc := &Encoder{entity: e, schema: s, root: s.Root}
+	enc := &Encoder{entity: e, schema: s, root: s.Root, sortIdx: -1,
+		hasSort:          e.SortField != "" && e.Mode != catalog.Snapshot,
+		extractedVersion: e.VersionField == catalog.ExtractedField,
+	}
 	for _, f := range []struct {
 		name string
 		kind Kind
@@ -80,8 +88,11 @@ func NewEncoderWithSchema(e catalog.Entity, text string) (*Encoder, error) {
 	}{
 		{catalog.Key, KindLong, &enc.idIdx}, {e.SortField, KindTimestamp, &enc.sortIdx},
 		{e.VersionField, KindTimestamp, &enc.versionIdx}, {"_domain", KindString, &enc.domainIdx},
-		{"_extracted_at", KindTimestamp, &enc.extractedIdx}, {"_extra", KindJSON, &enc.extraIdx},
+		{catalog.ExtractedField, KindTimestamp, &enc.extractedIdx}, {"_extra", KindJSON, &enc.extraIdx},
 	} {
+		if f.idx == &enc.sortIdx && !enc.hasSort {
+			continue
+		}
 		i, ok := s.Root.fieldIdx[f.name]
 		if !ok || s.Root.Fields[i].Type.Kind != f.kind {
 			return nil, fmt.Errorf("schema of %s: field %s must exist with type %s", e.Name, f.name, f.kind)
@@ -89,7 +100,7 @@ func NewEncoderWithSchema(e catalog.Entity, text string) (*Encoder, error) {
 		*f.idx = i
 	}
 	for _, i := range []int{enc.idIdx, enc.sortIdx, enc.versionIdx} {
-		if s.Root.Fields[i].Type.Nullable {
+		if i >= 0 && s.Root.Fields[i].Type.Nullable {
 			return nil, fmt.Errorf("schema of %s: field %s must not be nullable", e.Name, s.Root.Fields[i].Name)
 		}
 	}
@@ -145,21 +156,33 @@ func (enc *Encoder) Encode(raw []byte, m Meta, buf []byte) (Record, error) {
 	if err != nil {
 		return rec, fmt.Errorf("%w: %s object: %v", ErrInvalidObject, enc.entity.Name, err)
 	}
-	id, err := strconv.ParseInt(string(bytes.TrimSpace(slots[enc.idIdx])), 10, 64)
+	idRaw := bytes.TrimSpace(slots[enc.idIdx])
+	if idRaw == nil && enc.entity.Single {
+		idRaw = []byte(strconv.FormatInt(catalog.SingleKey, 10)) // the account has no id
+		slots[enc.idIdx] = idRaw
+	}
+	id, err := strconv.ParseInt(string(idRaw), 10, 64)
 	if err != nil {
 		return rec, fmt.Errorf("%w: %s object: id %s is not an integer", ErrInvalidObject, enc.entity.Name, truncate(slots[enc.idIdx]))
 	}
 	rec.ID = id
-	if rec.Sort, err = requiredTime(slots[enc.sortIdx]); err != nil {
-		return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.SortField, err)
+	if enc.hasSort {
+		if rec.Sort, err = requiredTime(slots[enc.sortIdx]); err != nil {
+			return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.SortField, err)
+		}
 	}
-	if enc.entity.DerivedVersion {
+	switch {
+	case enc.extractedVersion:
+		rec.Version = m.ExtractedAt.UTC().Truncate(time.Microsecond)
+	case enc.entity.DerivedVersion:
 		rec.Version = rec.Sort
 		if best != math.MinInt64 && best > rec.Sort.UnixMicro() {
 			rec.Version = time.UnixMicro(best).UTC()
 		}
-	} else if rec.Version, err = requiredTime(slots[enc.versionIdx]); err != nil {
-		return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.VersionField, err)
+	default:
+		if rec.Version, err = requiredTime(slots[enc.versionIdx]); err != nil {
+			return rec, fmt.Errorf("%w: %s object %d: %s %v", ErrInvalidObject, enc.entity.Name, id, enc.entity.VersionField, err)
+		}
 	}
 
 	dst := append(buf[:0], enc.header[:]...)

@@ -10,51 +10,202 @@ import (
 	"strings"
 )
 
+// Mode is how the producer extracts an entity, chosen from what its list endpoint
+// allows (its order_by values and filters). The README's entity table gives each
+// entity's mode and the reason.
+type Mode string
+
+// The extraction modes.
+const (
+	// ByVersion: the list sorts newest first on the field that moves on every change
+	// (SortField == VersionField); a sweep stops where earlier sweeps' coverage begins.
+	ByVersion Mode = "incremental-by-version"
+	// WithLookback: the list sorts on a creation time and objects change afterwards; a
+	// sweep re-reads a lookback window below its start (VersionField is derived).
+	WithLookback Mode = "incremental-with-lookback"
+	// AppendOnly: objects never change once created; the list is walked oldest first
+	// from the last watermark (server-filtered on SinceParam where the endpoint has
+	// one), and each object is published once.
+	AppendOnly Mode = "append-only"
+	// Snapshot: a small reference list with no order that follows changes; it is read
+	// in full on its own, longer interval, and an object is published when its content
+	// differs from the last published one. Its version is the extraction time.
+	Snapshot Mode = "snapshot"
+)
+
 // Entity describes one Gorgias object type and how it is extracted and stored.
 type Entity struct {
 	// Name is the stable entity name, used for the topic suffix, the table name, the
 	// schema file name (schemas/<Name>.avsc) and the producer-state key.
 	Name string
-	// Resource is the API list resource under the /api base, e.g. "satisfaction-surveys".
+	// Resource is the API resource under the /api base, e.g. "satisfaction-surveys"; a
+	// list endpoint, or a single object when Single is set.
 	Resource string
-	// SortField is the datetime field the list is ordered on, newest first, and on which a
-	// sweep stops.
+	// Mode is how the entity is extracted.
+	Mode Mode
+	// SortField is the field the list is ordered on: newest first for ByVersion and
+	// WithLookback (where the sweep stops on it), oldest first for AppendOnly and
+	// Snapshot. Empty when the endpoint accepts no order_by (it then lists oldest
+	// first). Only ByVersion, WithLookback and AppendOnly records must carry it, as a
+	// datetime.
 	SortField string
-	// VersionField is the datetime field that identifies a version of an object. It always
-	// exists in the record.
+	// VersionField is the datetime field that identifies a version of an object. It is
+	// always in the record: for Snapshot entities it is ExtractedField.
 	VersionField string
 	// DerivedVersion is true when the API does not send VersionField: it is then derived as
 	// the latest of the object's *_datetime fields that is not after the extraction time.
 	// Such entities sort on a field that does not move when the object changes, so their
 	// sweeps re-read a lookback window.
 	DerivedVersion bool
+	// SinceParam, for AppendOnly entities, is the list filter that keeps objects
+	// created at or after a time (e.g. "created_datetime[gte]"); empty when the
+	// endpoint has none and every sweep reads the whole list.
+	SinceParam string
+	// PassParam and PassValues (comma-separated), when set, split one full read into
+	// passes: the list is walked once per value, sent as PassParam (e.g. custom fields,
+	// once per object_type). The passes together are the entity. See Passes.
+	PassParam, PassValues string
+	// Single is true when the resource is one object, not a list (the account).
+	Single bool
+	// Scope is the Gorgias OAuth scope (and role right) reading the entity needs; a 403
+	// names it.
+	Scope string
 	// Doc is a one-line description for docs and table comments.
 	Doc string
 }
 
+// Pass is one walk of a list whose full read takes several (see Entity.Passes).
+type Pass struct {
+	// Param and Value are the query parameter that selects the pass's objects.
+	Param, Value string
+}
+
+// Passes are the walks of one full read of the list: one per PassValues value, or a
+// single pass without a parameter.
+func (e Entity) Passes() []Pass {
+	if e.PassParam == "" {
+		return []Pass{{}}
+	}
+	var out []Pass
+	for _, v := range strings.Split(e.PassValues, ",") {
+		out = append(out, Pass{Param: e.PassParam, Value: v})
+	}
+	return out
+}
+
+// ExtractedField is the field holding the extraction time of every record, and the
+// version of Snapshot entities: the content seen by the latest snapshot that saw it
+// change.
+const ExtractedField = "_extracted_at"
+
+const createdField = "created_datetime"
+
 // entities is the one list of entity descriptions (DESIGN §2).
 var entities = []Entity{
 	{
-		Name: "customers", Resource: "customers",
+		Name: "customers", Resource: "customers", Mode: ByVersion, Scope: "customers:read",
 		SortField: "updated_datetime", VersionField: "updated_datetime",
 		Doc: "Gorgias customers (latest version per id)",
 	},
 	{
-		Name: "tickets", Resource: "tickets",
+		Name: "tickets", Resource: "tickets", Mode: ByVersion, Scope: "tickets:read",
 		SortField: "updated_datetime", VersionField: "updated_datetime",
 		Doc: "Gorgias tickets (latest version per id)",
 	},
 	{
-		Name: "ticket_messages", Resource: "messages",
-		SortField: "created_datetime", VersionField: "updated_datetime", DerivedVersion: true,
+		Name: "ticket_messages", Resource: "messages", Mode: WithLookback, Scope: "tickets:read",
+		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
 		Doc: "Gorgias ticket messages (latest version per id; updated_datetime is derived)",
 	},
 	{
-		Name: "satisfaction_surveys", Resource: "satisfaction-surveys",
-		SortField: "created_datetime", VersionField: "updated_datetime", DerivedVersion: true,
+		Name: "satisfaction_surveys", Resource: "satisfaction-surveys", Mode: WithLookback, Scope: "satisfaction_survey:read",
+		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
 		Doc: "Gorgias satisfaction surveys (latest version per id; updated_datetime is derived)",
 	},
 }
+
+// planned are the entities whose schema and simulator generator are being written;
+// they move into entities when they are. Nothing reads this list.
+var planned = []Entity{
+	{
+		Name: "users", Resource: "users", Mode: Snapshot, Scope: "users:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias users: the agents (latest content per id)",
+	},
+	{
+		Name: "teams", Resource: "teams", Mode: Snapshot, Scope: "users:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias teams of agents (latest content per id)",
+	},
+	{
+		Name: "tags", Resource: "tags", Mode: Snapshot, Scope: "tags:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias ticket tags (latest content per id)",
+	},
+	{
+		Name: "macros", Resource: "macros", Mode: Snapshot, Scope: "macros:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias macros: canned replies and actions (latest content per id)",
+	},
+	{
+		Name: "rules", Resource: "rules", Mode: Snapshot, Scope: "rules:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias rules: automations (latest content per id)",
+	},
+	{
+		Name: "views", Resource: "views", Mode: Snapshot, Scope: "tickets:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias views: saved ticket lists (latest content per id)",
+	},
+	{
+		Name: "integrations", Resource: "integrations", Mode: Snapshot, Scope: "integrations:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias integrations: HTTP and native (latest content per id)",
+	},
+	{
+		Name: "jobs", Resource: "jobs", Mode: WithLookback, Scope: "jobs:read",
+		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
+		Doc: "Gorgias bulk jobs (latest version per id; updated_datetime is derived)",
+	},
+	{
+		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
+		SortField: "priority", VersionField: ExtractedField,
+		PassParam: "object_type", PassValues: "Ticket,Customer",
+		Doc: "Gorgias custom field definitions of tickets and customers (latest content per id)",
+	},
+	{
+		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias sidebar widgets (latest content per id)",
+	},
+	{
+		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",
+		SortField: createdField, VersionField: createdField, SinceParam: createdField + "[gte]",
+		Doc: "Gorgias events: the account's audit trail (one record per event)",
+	},
+	{
+		Name: "voice_calls", Resource: "phone/voice-calls", Mode: Snapshot, Scope: "tickets:read",
+		VersionField: ExtractedField,
+		Doc:          "Gorgias phone calls (latest content per id)",
+	},
+	{
+		Name: "voice_call_events", Resource: "phone/voice-call-events", Mode: AppendOnly, Scope: "tickets:read",
+		VersionField: createdField,
+		Doc:          "Gorgias phone call events (one record per event)",
+	},
+	{
+		Name: "voice_call_recordings", Resource: "phone/voice-call-recordings", Mode: Snapshot, Scope: "tickets:read",
+		VersionField: ExtractedField,
+		Doc:          "Gorgias phone call recordings (latest content per id)",
+	},
+	{
+		Name: "account", Resource: "account", Mode: Snapshot, Scope: "account:read", Single: true,
+		VersionField: ExtractedField,
+		Doc:          "the Gorgias account itself: one row, id 0 (the API sends no id)",
+	},
+}
+
+var _ = planned
 
 // Key is the primary key field of every entity: the object's integer id.
 const Key = "id"
@@ -62,12 +213,32 @@ const Key = "id"
 // Endpoint is the API path of the entity's list endpoint, e.g. "/api/tickets".
 func (e Entity) Endpoint() string { return "/api/" + e.Resource }
 
-// OrderBy is the order_by parameter the producer sends: the sort field, newest first.
-func (e Entity) OrderBy() string { return e.SortField + ":desc" }
+// OrderBy is the order_by parameter the producer sends: the sort field, newest first
+// for ByVersion and WithLookback, oldest first otherwise; "" when the endpoint takes
+// none.
+func (e Entity) OrderBy() string {
+	switch {
+	case e.SortField == "":
+		return ""
+	case e.Mode == ByVersion || e.Mode == WithLookback:
+		return e.SortField + ":desc"
+	}
+	return e.SortField + ":asc"
+}
 
 // SortIsVersion reports whether the list order is the version order, i.e. an edited
 // object moves to the top of the list. Such entities need no lookback window.
-func (e Entity) SortIsVersion() bool { return !e.DerivedVersion && e.SortField == e.VersionField }
+func (e Entity) SortIsVersion() bool { return e.Mode == ByVersion }
+
+// FullRead reports whether every sweep reads the entity's whole list: snapshots, and
+// append-only lists the endpoint cannot filter. Such sweeps run on the producer's
+// longer snapshot interval.
+func (e Entity) FullRead() bool {
+	return e.Mode == Snapshot || (e.Mode == AppendOnly && e.SinceParam == "")
+}
+
+// SingleKey is the id of the one record of a Single entity whose object has no id.
+const SingleKey int64 = 0
 
 // Topic is the Kafka topic of the entity for a topic prefix, e.g. "gorgias.tickets".
 func (e Entity) Topic(prefix string) string { return prefix + e.Name }

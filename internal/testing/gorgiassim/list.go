@@ -18,7 +18,7 @@ const createdField = "created_datetime"
 func orderFields(e catalog.Entity) []string {
 	fields := []string{createdField}
 	for _, f := range []string{e.SortField, e.VersionField} {
-		if f == e.VersionField && e.DerivedVersion {
+		if f == "" || f == catalog.ExtractedField || (f == e.VersionField && e.DerivedVersion) {
 			continue
 		}
 		if !slices.Contains(fields, f) {
