@@ -389,3 +389,36 @@ func normalize(v any) any {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestContent: the content hash ignores the extraction time and the JSON formatting,
+// and changes with any field.
+func TestContent(t *testing.T) {
+	enc, err := NewEncoder(mustEntity(t, "customers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	hash := func(obj string, extracted time.Time) uint64 {
+		t.Helper()
+		r, err := enc.Encode([]byte(obj), Meta{Domain: "acme", ExtractedAt: extracted}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Content
+	}
+	base := hash(`{"id": 1, "name": "Ann", "updated_datetime": "2024-01-01T00:00:00+00:00", "created_datetime": "2024-01-01T00:00:00+00:00"}`, at)
+	for _, tc := range []struct {
+		name, obj string
+		extracted time.Time
+		same      bool
+	}{
+		{"later extraction", `{"id": 1, "name": "Ann", "updated_datetime": "2024-01-01T00:00:00+00:00", "created_datetime": "2024-01-01T00:00:00+00:00"}`, at.Add(time.Hour), true},
+		{"other key order and spacing", `{"created_datetime":"2024-01-01T00:00:00","name":"Ann","id":1,"updated_datetime":"2024-01-01T00:00:00.000000+00:00"}`, at, true},
+		{"changed field", `{"id": 1, "name": "Bob", "updated_datetime": "2024-01-01T00:00:00+00:00", "created_datetime": "2024-01-01T00:00:00+00:00"}`, at, false},
+		{"unknown field", `{"id": 1, "name": "Ann", "x": 1, "updated_datetime": "2024-01-01T00:00:00+00:00", "created_datetime": "2024-01-01T00:00:00+00:00"}`, at, false},
+	} {
+		if got := hash(tc.obj, tc.extracted); (got == base) != tc.same {
+			t.Errorf("%s: content equal = %v, want %v", tc.name, got == base, tc.same)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"hash/fnv"
 	"fmt"
 	"math"
 	"sort"
@@ -39,6 +40,10 @@ type Record struct {
 	Version time.Time
 	// Value is the single-object encoded Avro record (C3 01, fingerprint, body).
 	Value []byte
+	// Content is a 64-bit FNV-1a hash of the Avro body without _extracted_at: equal
+	// objects (the same fields, whatever their JSON formatting) have equal Content, so
+	// snapshots publish an object only when it changed.
+	Content uint64
 }
 
 // Encoder converts Gorgias JSON objects of one entity into single-object encoded Avro
@@ -187,12 +192,15 @@ func (enc *Encoder) Encode(raw []byte, m Meta, buf []byte) (Record, error) {
 
 	dst := append(buf[:0], enc.header[:]...)
 	var scratch bytes.Buffer
+	var extFrom, extTo int // where _extracted_at is in dst
 	for i, f := range enc.root.Fields {
 		switch i {
 		case enc.domainIdx:
 			dst = appendString(dst, m.Domain)
 		case enc.extractedIdx:
+			extFrom = len(dst)
 			dst = appendLong(dst, m.ExtractedAt.UnixMicro())
+			extTo = len(dst)
 		case enc.extraIdx:
 			if x := ex.json(); x != "" {
 				dst = appendString(append(dst, 2), x)
@@ -211,7 +219,16 @@ func (enc *Encoder) Encode(raw []byte, m Meta, buf []byte) (Record, error) {
 		}
 	}
 	rec.Value = dst
+	rec.Content = contentHash(dst[len(enc.header):extFrom], dst[extTo:])
 	return rec, nil
+}
+
+// contentHash is the FNV-1a hash of the body parts around _extracted_at.
+func contentHash(before, after []byte) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write(before)
+	_, _ = h.Write(after)
+	return h.Sum64()
 }
 
 func requiredTime(raw []byte) (time.Time, error) {

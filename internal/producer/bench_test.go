@@ -2,8 +2,10 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"syscall"
 	"testing"
@@ -32,6 +34,41 @@ func (r *replay) List(_ context.Context, _ string, p gorgias.ListParams) (*gorgi
 	return &pg, nil
 }
 
+func (r *replay) Get(context.Context, string, url.Values) (json.RawMessage, error) {
+	return r.pages[0].Data[0], nil
+}
+
+// record reads up to 50 pages of ent from api (its object, for a Single entity) and
+// returns them with their record count.
+func record(tb testing.TB, api Lister, ent catalog.Entity) ([]*gorgias.Page, int) {
+	if ent.Single {
+		obj, err := api.Get(context.Background(), ent.Resource, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return []*gorgias.Page{{Data: []json.RawMessage{obj}}}, 1
+	}
+	var pages []*gorgias.Page
+	params := gorgias.ListParams{OrderBy: ent.OrderBy(), Limit: 100}
+	if pass := ent.Passes()[0]; pass.Param != "" {
+		params.Query = url.Values{pass.Param: {pass.Value}}
+	}
+	records := 0
+	for len(pages) < 50 {
+		pg, err := api.List(context.Background(), ent.Resource, params)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		pages = append(pages, pg)
+		records += len(pg.Data)
+		if pg.NextCursor == "" {
+			break
+		}
+		params.Cursor = pg.NextCursor
+	}
+	return pages, records
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -50,21 +87,7 @@ func BenchmarkPublish(b *testing.B) {
 	for _, ent := range catalog.All() {
 		b.Run(ent.Name, func(b *testing.B) {
 			e := newEnvWith(b, testenv.NewCluster(b), sim)
-			var pages []*gorgias.Page
-			cursor := ""
-			records := 0
-			for len(pages) < 50 {
-				pg, err := e.api.List(context.Background(), ent.Resource, gorgias.ListParams{OrderBy: ent.OrderBy(), Limit: 100, Cursor: cursor})
-				if err != nil {
-					b.Fatal(err)
-				}
-				pages = append(pages, pg)
-				records += len(pg.Data)
-				if pg.NextCursor == "" {
-					break
-				}
-				cursor = pg.NextCursor
-			}
+			pages, records := record(b, e.api, ent)
 			_, reg := newRegistry(b)
 			for _, mode := range []struct {
 				name string

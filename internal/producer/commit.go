@@ -24,6 +24,8 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 		return fmt.Errorf("encode %s state: %w", e.Name, err)
 	}
 	recs = append(recs, &kgo.Record{Topic: StateTopic(p.cfg.TopicPrefix), Key: []byte(e.Name), Value: val})
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	if err := p.cl.BeginTransaction(); err != nil {

@@ -10,10 +10,13 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -24,9 +27,12 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 )
 
-// Lister fetches one page of a Gorgias list endpoint. *gorgias.Client implements it.
+// Lister reads the Gorgias API: one page of a list endpoint, or one object.
+// *gorgias.Client implements it; it must be safe for concurrent use (entity sweeps run
+// concurrently) and pace every caller under one account budget.
 type Lister interface {
 	List(ctx context.Context, resource string, p gorgias.ListParams) (*gorgias.Page, error)
+	Get(ctx context.Context, resource string, query url.Values) (json.RawMessage, error)
 }
 
 // Config configures a Producer. Zero values take the documented defaults.
@@ -49,11 +55,26 @@ type Config struct {
 	// (inclusive), like ingestr's --interval-start/--interval-end.
 	IntervalStart time.Time `config:"interval_start" alias:"interval-start" help:"publish only versions at or after this time (RFC 3339 or date)"`
 	IntervalEnd   time.Time `config:"interval_end" alias:"interval-end" help:"publish only versions at or before this time (RFC 3339 or date)"`
-	// PollInterval is the pause between two rounds of sweeps in continuous mode
+	// PollInterval is the pause between two sweeps of an entity in continuous mode
 	// (default 1 minute).
 	PollInterval time.Duration `config:"poll_interval" default:"1m" min:"1s" help:"pause between sweeps in continuous mode"`
+	// SnapshotInterval is the pause between two sweeps of an entity read in full
+	// (snapshots, and append-only lists without a date filter) in continuous mode
+	// (default 15 minutes), so that reference data never eats the ticket budget.
+	SnapshotInterval time.Duration `config:"snapshot_interval" default:"15m" min:"1s" help:"pause between full reads of snapshot entities in continuous mode"`
+	// AppendLookback is the window below the newest creation time published that the
+	// sweeps of append-only entities (events) re-read, to catch objects committed late
+	// (default 5 minutes).
+	AppendLookback time.Duration `config:"append_lookback" default:"5m" help:"window re-read for append-only entities (events), for objects committed late"`
+	// Concurrency is how many entity sweeps run at once (default 4). They share the
+	// account's rate-limit budget; more sweeps use it while others wait on the network.
+	Concurrency int `config:"concurrency" default:"4" min:"1" max:"64" help:"entity sweeps run at once, sharing the account's rate-limit budget"`
 	// Once makes Run return after one sweep of each entity; stopped before every sweep
 	// finished, Run returns ErrIncomplete instead of nil.
+	//
+	// IntervalStart and IntervalEnd bound only entities extracted by version or with a
+	// lookback; interval runs skip snapshot and append-only entities (a snapshot
+	// publishes what is current, an event log is read once, in order).
 	Once bool `config:"once" alias:"once" help:"sweep each entity once, then exit"`
 	// PageSize is the list limit (default and maximum 100).
 	PageSize int
@@ -118,6 +139,15 @@ func (c Config) withDefaults() Config {
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Minute
 	}
+	if c.SnapshotInterval == 0 {
+		c.SnapshotInterval = 15 * time.Minute
+	}
+	if c.AppendLookback == 0 {
+		c.AppendLookback = 5 * time.Minute
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
 	if c.PageSize <= 0 || c.PageSize > 100 {
 		c.PageSize = 100
 	}
@@ -142,11 +172,16 @@ type Producer struct {
 	api      Lister
 	kopts    []kgo.Opt
 	encoders map[string]*avrocodec.Encoder
+	// states is each entity's committed state; statesMu guards the map, as sweeps of
+	// different entities run concurrently.
+	statesMu sync.Mutex
 	states   map[string]*EntityState
 	// schemaIDs is each entity's registry schema id (with Config.Registry, after setup).
 	schemaIDs map[string]uint32
 
 	cl *kgo.Client // transactional client, live during Run
+	// commitMu gives the transactional client to one page's transaction at a time.
+	commitMu sync.Mutex
 
 	// hook, when set by tests, is called at each step; an error simulates a crash there.
 	hook func(step, entity string) error
@@ -175,21 +210,39 @@ func New(cfg Config, api Lister, kopts []kgo.Opt) (*Producer, error) {
 }
 
 // Run sets up topics, fences older instances, loads the state and sweeps until ctx is
-// cancelled (continuous mode) or every entity was swept once (Config.Once).
+// cancelled (continuous mode) or every entity was swept once (Config.Once). Entities
+// are swept concurrently (see Config.Concurrency).
 //
-// Cancelling ctx stops Run cleanly: the page being committed finishes, nothing is
+// Cancelling ctx stops Run cleanly: the pages being committed finish, nothing is
 // half-written, and a later run continues where this one stopped. In continuous mode
 // Run then returns nil. With Config.Once, Run returns nil only when every entity
 // finished its sweep; stopped before that, at any point (setup, a fetch, a rate-limit
 // wait), it returns an error wrapping ErrIncomplete that names the entities not
-// finished. Any other failure (ErrFenced, a failed commit, an API error) is returned.
+// finished. An entity whose own sweep failed (*EntityError, e.g. a 403 for a scope the
+// key lacks) stops alone and Run returns ErrEntityFailed naming it, once the others
+// are done. Any other failure (ErrFenced, a failed commit) stops every sweep and is
+// returned.
 func (p *Producer) Run(ctx context.Context) error {
-	swept, err := p.run(ctx)
-	if err == nil || !cancelled(ctx, err) {
+	out, err := p.run(ctx)
+	if err != nil && !cancelled(ctx, err) {
 		return err
 	}
+	if out != nil {
+		if err := out.err(); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() == nil {
+		return nil
+	}
 	p.cfg.Logger.Info("producer stopping", "reason", context.Cause(ctx))
-	return p.stopped(ctx, p.cfg.Entities[swept:])
+	var pending []catalog.Entity
+	for _, e := range p.cfg.Entities {
+		if out == nil || !out.swept[e.Name] {
+			pending = append(pending, e)
+		}
+	}
+	return p.stopped(ctx, pending)
 }
 
 // Stopped is what Run returns when ctx is cancelled before Run starts (e.g. during a
@@ -199,8 +252,8 @@ func (p *Producer) Stopped(ctx context.Context) error {
 	return p.stopped(ctx, p.cfg.Entities)
 }
 
-// stopped is the result of a run cancelled with the entities of pending (in order, the
-// one being swept first) not finished.
+// stopped is the result of a run cancelled with the entities of pending (in catalog
+// order) not finished.
 func (p *Producer) stopped(ctx context.Context, pending []catalog.Entity) error {
 	if !p.cfg.Once || len(pending) == 0 {
 		return nil
@@ -221,35 +274,17 @@ func cancelled(ctx context.Context, err error) bool {
 	return ctx.Err() != nil && (errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx)))
 }
 
-// run does Run's work and returns how many entities of the current round finished
-// their sweep. A cancellation while waiting for the next round is returned as
-// context.Cause(ctx), with every entity of the round finished.
-func (p *Producer) run(ctx context.Context) (swept int, err error) {
+// run does Run's work: the setup, then the sweeps, whose outcome it returns.
+func (p *Producer) run(ctx context.Context) (*outcome, error) {
 	defer func() {
 		if p.cl != nil {
 			p.cl.Close()
 		}
 	}()
 	if err := p.setup(ctx); err != nil {
-		return 0, err
+		return nil, err
 	}
-	for {
-		for i, e := range p.cfg.Entities {
-			if err := p.sweep(ctx, e); err != nil {
-				return i, err
-			}
-		}
-		if p.cfg.Once {
-			return len(p.cfg.Entities), nil
-		}
-		t := time.NewTimer(p.cfg.PollInterval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return len(p.cfg.Entities), context.Cause(ctx)
-		case <-t.C:
-		}
-	}
+	return p.sweepAll(ctx), nil
 }
 
 // setup registers the schemas (with a registry), creates missing topics, starts the
@@ -325,11 +360,27 @@ func (p *Producer) setup(ctx context.Context) error {
 
 // States returns a copy of the current state of each entity (after Run has loaded it).
 func (p *Producer) States() map[string]EntityState {
+	p.statesMu.Lock()
+	defer p.statesMu.Unlock()
 	out := map[string]EntityState{}
 	for k, v := range p.states {
 		out[k] = *v.clone()
 	}
 	return out
+}
+
+// state is the committed state of entity. Only entity's own sweep replaces it.
+func (p *Producer) state(entity string) *EntityState {
+	p.statesMu.Lock()
+	defer p.statesMu.Unlock()
+	return p.states[entity]
+}
+
+// setState records st as the committed state of entity.
+func (p *Producer) setState(entity string, st *EntityState) {
+	p.statesMu.Lock()
+	defer p.statesMu.Unlock()
+	p.states[entity] = st
 }
 
 // watermarkTime converts a state watermark to a time; zero when there is none.

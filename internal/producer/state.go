@@ -3,6 +3,7 @@ package producer
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -74,6 +75,21 @@ type EntityState struct {
 	LastSweepEnd int64 `json:"last_sweep_end,omitempty"`
 	// Watermark is the AsOf of the last finished sweep, for status and monitoring.
 	Watermark int64 `json:"watermark,omitempty"`
+
+	// Seen (snapshot entities) is the content last published per object id, for every
+	// object the snapshots know: an object is published when its content differs.
+	Seen contentSet `json:"seen,omitempty"`
+	// Round (snapshot entities) holds the ids the running snapshot has seen so far; nil
+	// between snapshots. A finished snapshot drops from Seen the ids it did not see:
+	// the objects that disappeared.
+	Round contentSet `json:"round,omitempty"`
+
+	// Mark (append-only entities) is the newest creation time published (µs). Objects
+	// created before Mark minus the append lookback count as published.
+	Mark int64 `json:"mark,omitempty"`
+	// Tail (append-only entities) holds the objects published with a creation time in
+	// the lookback window below Mark: id → creation time (µs).
+	Tail map[int64]int64 `json:"tail,omitempty"`
 }
 
 const stateFormat = 1
@@ -104,7 +120,17 @@ func (st *EntityState) clone() *EntityState {
 		}
 		c.Segments[i] = s
 	}
+	c.Seen, c.Round = cloneMap(st.Seen), cloneMap(st.Round)
+	c.Tail = cloneMap(st.Tail)
 	return &c
+}
+
+// cloneMap copies m, keeping nil as nil.
+func cloneMap[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 func (st *EntityState) marshal() ([]byte, error) {

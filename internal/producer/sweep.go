@@ -2,8 +2,8 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
@@ -32,12 +32,12 @@ func (p *Producer) step(name, entity string) error {
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
-// sweep walks one entity's list newest first and publishes every wanted object version
+// incremental walks one entity's list newest first and publishes every wanted object version
 // that the state does not cover, one Kafka transaction per page. Each page goes through
 // the same steps: fetch and encode it (fetch), select the records to publish
 // (selectNew), advance this sweep's segment over it (cover), decide whether the sweep
 // stops after it (stopAfter), then commit records and state together (commit) and log.
-func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
+func (p *Producer) incremental(ctx context.Context, e catalog.Entity) error {
 	s := p.newSweepRun(e)
 	for {
 		pg, err := s.fetch(ctx)
@@ -49,7 +49,7 @@ func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
 			return err
 		}
 		if err := s.guard.Check(pg.next); err != nil {
-			return fmt.Errorf("%s page %d: %w", e.Name, s.pages, err)
+			return &EntityError{Entity: e, Err: fmt.Errorf("%s page %d: %w", e.Name, s.pages, err)}
 		}
 		s.cursor = pg.next
 	}
@@ -59,12 +59,7 @@ func (p *Producer) sweep(ctx context.Context, e catalog.Entity) error {
 type sweepRun struct {
 	p     *Producer
 	e     catalog.Entity
-	log   *slog.Logger
-	enc   *avrocodec.Encoder
 	topic string
-	// confluent says values are written in the Confluent wire format with schemaID.
-	confluent bool
-	schemaID  uint32
 	// start and end bound the versions the sweep publishes (interval_start/_end),
 	// minTime and maxTime when unbounded.
 	start, end int64
@@ -77,26 +72,18 @@ type sweepRun struct {
 
 	cursor string
 	guard  gorgias.CursorGuard
-
-	pages, published int
-	began, lastLog   time.Time
+	tally
 }
 
 func (p *Producer) newSweepRun(e catalog.Entity) *sweepRun {
 	s := &sweepRun{
 		p: p, e: e,
-		log:    p.cfg.Logger.With("entity", e.Name),
-		enc:    p.encoders[e.Name],
 		topic:  e.Topic(p.cfg.TopicPrefix),
 		start:  minTime,
 		end:    maxTime,
 		segIdx: -1,
 		floor:  minTime,
-		began:  time.Now(),
-	}
-	s.lastLog = s.began
-	if id, ok := p.schemaIDs[e.Name]; ok {
-		s.confluent, s.schemaID = true, id
+		tally:  p.newTally(e),
 	}
 	if !p.cfg.IntervalStart.IsZero() {
 		s.start = micros(p.cfg.IntervalStart)
@@ -119,42 +106,68 @@ type fetchedPage struct {
 
 // fetch requests the page at the sweep's cursor and encodes its objects.
 func (s *sweepRun) fetch(ctx context.Context) (*fetchedPage, error) {
-	if err := s.p.step(stepFetch, s.e.Name); err != nil {
+	params := gorgias.ListParams{OrderBy: s.e.OrderBy(), Limit: s.p.cfg.PageSize, Cursor: s.cursor}
+	pg, err := s.p.fetchPage(ctx, s.e, params, s.pages+1)
+	if err == nil {
+		s.pages++
+	}
+	return pg, err
+}
+
+// fetchPage requests page number n of e's list with params (or, for a Single entity,
+// the object, as a page of one) and encodes its objects. Failures of the API or of an
+// object are the entity's own: they are returned as *EntityError.
+func (p *Producer) fetchPage(ctx context.Context, e catalog.Entity, params gorgias.ListParams, n int) (*fetchedPage, error) {
+	if err := p.step(stepFetch, e.Name); err != nil {
 		return nil, err
 	}
-	params := gorgias.ListParams{OrderBy: s.e.OrderBy(), Limit: s.p.cfg.PageSize, Cursor: s.cursor}
-	pg, err := s.p.api.List(ctx, s.e.Resource, params)
+	pg, err := p.get(ctx, e, params)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s page %d: %w", s.e.Name, s.pages+1, err)
+		if cancelled(ctx, err) {
+			return nil, err
+		}
+		return nil, &EntityError{Entity: e, Err: fmt.Errorf("fetch %s page %d: %w", e.Name, n, err)}
 	}
-	s.pages++
 	out := &fetchedPage{serverNow: pg.ServerTime, next: pg.NextCursor, recs: make([]avrocodec.Record, 0, len(pg.Data))}
 	if out.serverNow.IsZero() {
 		out.serverNow = pg.Received
 	}
 	// The Date header has whole seconds: the server's clock read anywhere in
 	// [Date, Date+1s) when it answered, so nothing up to Date+1s is in the future.
-	meta := avrocodec.Meta{Domain: s.p.cfg.Domain, ExtractedAt: pg.Received, AsOf: out.serverNow.Add(time.Second - time.Microsecond)}
+	meta := avrocodec.Meta{Domain: p.cfg.Domain, ExtractedAt: pg.Received, AsOf: out.serverNow.Add(time.Second - time.Microsecond)}
+	enc := p.encoders[e.Name]
+	id, confluent := p.schemaIDs[e.Name]
 	for i, raw := range pg.Data {
-		r, err := s.enc.Encode(raw, meta, nil)
-		if err != nil {
-			return nil, fmt.Errorf("%s page %d object %d: %w", s.e.Name, s.pages, i+1, err)
-		}
-		if s.confluent {
+		r, err := enc.Encode(raw, meta, nil)
+		if err == nil && confluent {
 			// In place: the Confluent header overwrites the tail of the single-object one.
-			if r.Value, err = avrocodec.ReframeConfluent(r.Value, s.schemaID); err != nil {
-				return nil, fmt.Errorf("%s page %d object %d: %w", s.e.Name, s.pages, i+1, err)
-			}
+			r.Value, err = avrocodec.ReframeConfluent(r.Value, id)
+		}
+		if err != nil {
+			return nil, &EntityError{Entity: e, Err: fmt.Errorf("%s page %d object %d: %w", e.Name, n, i+1, err)}
 		}
 		out.recs = append(out.recs, r)
 	}
 	return out, nil
 }
 
+// get requests one list page, or a Single entity's object as a page of one.
+func (p *Producer) get(ctx context.Context, e catalog.Entity, params gorgias.ListParams) (*gorgias.Page, error) {
+	if !e.Single {
+		return p.api.List(ctx, e.Resource, params)
+	}
+	obj, err := p.api.Get(ctx, e.Resource, nil)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return &gorgias.Page{Data: []json.RawMessage{obj}, Received: now}, nil
+}
+
 // publish commits one page: the records the state does not cover yet, and the state
 // advanced over the page, in one transaction. It reports whether the sweep is done.
 func (s *sweepRun) publish(ctx context.Context, pg *fetchedPage) (done bool, err error) {
-	cur := s.p.states[s.e.Name]
+	cur := s.p.state(s.e.Name)
 	next := cur.clone()
 	if s.segIdx < 0 {
 		s.asOf = min(s.p.sweepAsOf(s.e, pg.recs, pg.serverNow), s.end)
@@ -173,7 +186,7 @@ func (s *sweepRun) publish(ctx context.Context, pg *fetchedPage) (done bool, err
 	if err := s.p.commit(ctx, s.e, out, next); err != nil {
 		return false, err
 	}
-	s.p.states[s.e.Name] = next
+	s.p.setState(s.e.Name, next)
 	s.committed(len(out), pageMin, done, next)
 	return done, nil
 }
@@ -191,23 +204,8 @@ func (s *sweepRun) finish(next *EntityState) {
 // committed logs and counts a committed page of n records; next is the state committed
 // with it.
 func (s *sweepRun) committed(n int, pageMin int64, done bool, next *EntityState) {
-	s.published += n
-	s.log.Debug("page committed", "page", s.pages, "records", n, "done", done)
-	if s.p.cfg.Metrics != nil {
-		s.p.cfg.Metrics.PageCommitted(s.e.Name, n)
-	}
-	if now := time.Now(); now.Sub(s.lastLog) >= s.p.cfg.ProgressEvery {
-		s.lastLog = now
-		s.log.Info("sweep progress", "pages", s.pages, "records", s.published,
-			"rate_per_s", fmt.Sprintf("%.1f", float64(s.published)/now.Sub(s.began).Seconds()),
-			"position", fmtMicros(pageMin))
-	}
-	if !done {
-		return
-	}
-	s.log.Info("sweep done", "pages", s.pages, "records", s.published,
-		"duration", time.Since(s.began).Round(time.Millisecond), "watermark", fmtMicros(s.asOf))
-	if s.p.cfg.Metrics != nil {
-		s.p.cfg.Metrics.SweepDone(s.e.Name, watermarkTime(next.Watermark))
+	s.page(n, fmtMicros(pageMin))
+	if done {
+		s.done(next, fmtMicros(s.asOf))
 	}
 }
