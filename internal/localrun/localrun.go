@@ -205,15 +205,17 @@ func bumpRuns(path string) (int, error) {
 	return st.Runs, nil
 }
 
-// summary prints, per table, its rows and newest updated_datetime, then how to query.
+// summary prints, per table (every entity), its rows, changelog records and newest
+// version (the entity's version field: updated_datetime, created_datetime for events,
+// _extracted_at for snapshots), then how to query.
 func summary(ctx context.Context, cfg Config, db *duckdbsink.Sink) error {
 	w := cfg.Out
 	fmt.Fprintf(w, "\nLanded in %s (schema gorgias):\n\n", cfg.DuckDBPath)
-	fmt.Fprintf(w, "  %-30s %10s %12s  %s\n", "table", "rows", "changelog", "newest updated_datetime")
+	fmt.Fprintf(w, "  %-36s %10s %10s  %-26s %s\n", "table", "rows", "changelog", "mode", "newest version")
 	for _, e := range catalog.All() {
 		var rows, versions int64
 		var newest *time.Time
-		q := fmt.Sprintf(`SELECT count(*), max(updated_datetime) FROM %s`, db.Table(e.Table()))
+		q := fmt.Sprintf(`SELECT count(*), max(%q) FROM %s`, e.VersionField, db.Table(e.Table()))
 		if err := db.DB().QueryRowContext(ctx, q).Scan(&rows, &newest); err != nil {
 			return fmt.Errorf("summary of %s: %w", e.Table(), err)
 		}
@@ -223,9 +225,9 @@ func summary(ctx context.Context, cfg Config, db *duckdbsink.Sink) error {
 		}
 		n := "-"
 		if newest != nil {
-			n = newest.UTC().Format(time.RFC3339)
+			n = newest.UTC().Format(time.RFC3339) + " (" + e.VersionField + ")"
 		}
-		fmt.Fprintf(w, "  %-30s %10s %12s  %s\n", "gorgias."+e.Table(), strconv.FormatInt(rows, 10), strconv.FormatInt(versions, 10), n)
+		fmt.Fprintf(w, "  %-36s %10s %10s  %-26s %s\n", "gorgias."+e.Table(), strconv.FormatInt(rows, 10), strconv.FormatInt(versions, 10), e.Mode, n)
 	}
 	fmt.Fprintf(w, "\nQuery it, e.g. with the DuckDB CLI (the file %s is the catalog, gorgias the schema):\n", cfg.DuckDBPath)
 	fmt.Fprintf(w, "  duckdb %s \"SELECT status, count(*) FROM %s GROUP BY ALL\"\n", cfg.DuckDBPath, strings.ReplaceAll(db.Table("tickets"), `"`, ""))

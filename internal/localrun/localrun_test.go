@@ -48,8 +48,13 @@ func TestOneCommandRun(t *testing.T) {
 		if err := Run(context.Background(), cfg); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
-		if !strings.Contains(out.String(), "gorgias.ticket_messages") || !strings.Contains(out.String(), "duckdb ") {
+		if !strings.Contains(out.String(), "duckdb ") {
 			t.Fatalf("run %d summary:\n%s", run, out.String())
+		}
+		for _, e := range catalog.All() { // every entity, with its mode
+			if !strings.Contains(out.String(), "gorgias."+e.Table()+" ") || !strings.Contains(out.String(), string(e.Mode)) {
+				t.Fatalf("run %d summary lacks %s (%s):\n%s", run, e.Table(), e.Mode, out.String())
+			}
 		}
 		sim, changes := simAfter(run)
 		db, err := duckdbsink.Open(context.Background(), duckdbsink.Config{Path: cfg.DuckDBPath, Changelog: true})

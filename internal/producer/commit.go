@@ -26,6 +26,19 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 	recs = append(recs, &kgo.Record{Topic: StateTopic(p.cfg.TopicPrefix), Key: []byte(e.Name), Value: val})
 	p.commitMu.Lock()
 	defer p.commitMu.Unlock()
+	if p.broken != nil {
+		return p.broken
+	}
+	if err := p.transact(ctx, e, recs); err != nil {
+		p.broken = err
+		return err
+	}
+	return p.step(stepAfterCommit, e.Name)
+}
+
+// transact runs one transaction: begin, produce recs, commit. Any error leaves the
+// transactional client unusable for this run (Producer.broken).
+func (p *Producer) transact(ctx context.Context, e catalog.Entity, recs []*kgo.Record) error {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	if err := p.cl.BeginTransaction(); err != nil {
@@ -47,5 +60,5 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 		}
 		return fmt.Errorf("commit %s page: %w", e.Name, err)
 	}
-	return p.step(stepAfterCommit, e.Name)
+	return nil
 }

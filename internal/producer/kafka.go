@@ -34,6 +34,9 @@ func (t TopicConfig) withDefaults() TopicConfig {
 	return t
 }
 
+// stateMaxBytes is the largest state record the state topic accepts.
+const stateMaxBytes = 16 << 20
+
 // StateTopic is the compacted topic holding the producer's per-entity progress.
 func StateTopic(prefix string) string { return prefix + "_producer_state" }
 
@@ -66,8 +69,11 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, tc TopicConfig, entityT
 			return err
 		}
 	}
+	// A snapshot entity's state holds ~15 bytes per object (contentSet): room for about
+	// a million objects.
 	return create(1, map[string]*string{
-		"cleanup.policy": kadm.StringPtr("compact"),
-		"retention.ms":   kadm.StringPtr("-1"),
+		"cleanup.policy":    kadm.StringPtr("compact"),
+		"retention.ms":      kadm.StringPtr("-1"),
+		"max.message.bytes": kadm.StringPtr(strconv.Itoa(stateMaxBytes)),
 	}, stateTopic)
 }

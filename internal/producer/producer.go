@@ -182,6 +182,9 @@ type Producer struct {
 	cl *kgo.Client // transactional client, live during Run
 	// commitMu gives the transactional client to one page's transaction at a time.
 	commitMu sync.Mutex
+	// broken is the failure of a transaction, after which no other is begun this run
+	// (guarded by commitMu).
+	broken error
 
 	// hook, when set by tests, is called at each step; an error simulates a crash there.
 	hook func(step, entity string) error
@@ -317,7 +320,7 @@ func (p *Producer) setup(ctx context.Context) error {
 		kgo.TransactionalID(p.cfg.TransactionalID),
 		kgo.TransactionTimeout(60*time.Second),
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
-		kgo.ProducerBatchMaxBytes(4<<20),
+		kgo.ProducerBatchMaxBytes(stateMaxBytes+1<<20),
 		kgo.WithHooks(p.cfg.Hooks...),
 	)...)
 	if err != nil {

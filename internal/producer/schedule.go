@@ -3,7 +3,6 @@ package producer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -163,7 +162,7 @@ func (p *Producer) sweepOnce(ctx context.Context, e catalog.Entity, out *outcome
 }
 
 // err is what Run returns for the outcome: the fatal failure, else the failed entities
-// (ErrEntityFailed), else nil.
+// (failedEntities), else nil.
 func (o *outcome) err() error {
 	if o.fatal != nil {
 		return o.fatal
@@ -172,11 +171,29 @@ func (o *outcome) err() error {
 		return nil
 	}
 	slices.SortFunc(o.failed, func(a, b *EntityError) int { return strings.Compare(a.Entity.Name, b.Entity.Name) })
-	msgs := make([]string, len(o.failed))
-	for i, f := range o.failed {
-		msgs[i] = f.Error()
+	return failedEntities(o.failed)
+}
+
+// failedEntities is the error of a run in which some entities failed: it wraps
+// ErrEntityFailed and each entity's error, on one line.
+type failedEntities []*EntityError
+
+// Error names each failed entity and why.
+func (f failedEntities) Error() string {
+	msgs := make([]string, len(f))
+	for i, e := range f {
+		msgs[i] = e.Error()
 	}
-	return fmt.Errorf("%w: %s", ErrEntityFailed, strings.Join(msgs, "; "))
+	return ErrEntityFailed.Error() + ": " + strings.Join(msgs, "; ")
+}
+
+// Unwrap returns ErrEntityFailed and every entity's error.
+func (f failedEntities) Unwrap() []error {
+	out := []error{ErrEntityFailed}
+	for _, e := range f {
+		out = append(out, e)
+	}
+	return out
 }
 
 // sweep sweeps e once, by its mode.

@@ -3,6 +3,7 @@ package producer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -123,8 +124,8 @@ func (p *Producer) fetchPage(ctx context.Context, e catalog.Entity, params gorgi
 	}
 	pg, err := p.get(ctx, e, params)
 	if err != nil {
-		if cancelled(ctx, err) {
-			return nil, err
+		if cancelled(ctx, err) || errors.Is(err, gorgias.ErrUnauthorized) {
+			return nil, err // not the entity's own: rejected credentials stop every sweep
 		}
 		return nil, &EntityError{Entity: e, Err: fmt.Errorf("fetch %s page %d: %w", e.Name, n, err)}
 	}
