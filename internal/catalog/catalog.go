@@ -122,11 +122,6 @@ var entities = []Entity{
 		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
 		Doc: "Gorgias satisfaction surveys (latest version per id; updated_datetime is derived)",
 	},
-}
-
-// planned are the entities whose schema and simulator generator are being written;
-// they move into entities when they are. Nothing reads this list.
-var planned = []Entity{
 	{
 		Name: "users", Resource: "users", Mode: Snapshot, Scope: "users:read",
 		SortField: createdField, VersionField: ExtractedField,
@@ -152,6 +147,11 @@ var planned = []Entity{
 		SortField: createdField, VersionField: ExtractedField,
 		Doc: "Gorgias rules: automations (latest content per id)",
 	},
+}
+
+// planned are the entities whose schema and simulator generator are being written;
+// they move into entities when they are. Nothing reads this list.
+var planned = []Entity{
 	{
 		Name: "views", Resource: "views", Mode: Snapshot, Scope: "tickets:read",
 		SortField: createdField, VersionField: ExtractedField,

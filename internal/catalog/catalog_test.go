@@ -22,6 +22,11 @@ func TestDesignTable(t *testing.T) {
 		"tickets":              {"/api/tickets", "updated_datetime:desc", "updated_datetime"},
 		"ticket_messages":      {"/api/messages", "created_datetime:desc", "created_datetime"},
 		"satisfaction_surveys": {"/api/satisfaction-surveys", "created_datetime:desc", "created_datetime"},
+		"users":                {"/api/users", "created_datetime:asc", "created_datetime"},
+		"teams":                {"/api/teams", "created_datetime:asc", "created_datetime"},
+		"tags":                 {"/api/tags", "created_datetime:asc", "created_datetime"},
+		"macros":               {"/api/macros", "created_datetime:asc", "created_datetime"},
+		"rules":                {"/api/rules", "created_datetime:asc", "created_datetime"},
 	}
 	if len(All()) != len(want) {
 		t.Fatalf("catalog has %d entities, want %d", len(All()), len(want))
@@ -35,8 +40,12 @@ func TestDesignTable(t *testing.T) {
 		if got != w {
 			t.Errorf("%s: got %v want %v", e.Name, got, w)
 		}
-		if e.SortIsVersion() == e.DerivedVersion {
+		incremental := e.Mode == ByVersion || e.Mode == WithLookback
+		if incremental && e.SortIsVersion() == e.DerivedVersion {
 			t.Errorf("%s: SortIsVersion and DerivedVersion must differ", e.Name)
+		}
+		if e.Mode == Snapshot && (e.VersionField != ExtractedField || e.DerivedVersion || !e.FullRead()) {
+			t.Errorf("%s: a snapshot is versioned by %s and read in full", e.Name, ExtractedField)
 		}
 	}
 }
@@ -47,8 +56,8 @@ func TestParse(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"", "customers,tickets,ticket_messages,satisfaction_surveys", ""},
-		{"all", "customers,tickets,ticket_messages,satisfaction_surveys", ""},
+		{"", strings.Join(Names(), ","), ""},
+		{"all", strings.Join(Names(), ","), ""},
 		{"tickets, customers,tickets", "customers,tickets", ""},
 		{"tickets,bogus,nope", "", "unknown entities bogus, nope"},
 		{",", "", "no entities"},
