@@ -122,6 +122,26 @@ var entities = []Entity{
 		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
 		Doc: "Gorgias satisfaction surveys (latest version per id; updated_datetime is derived)",
 	},
+	{
+		Name: "views", Resource: "views", Mode: Snapshot, Scope: "tickets:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias views: saved ticket lists (latest content per id)",
+	},
+	{
+		Name: "integrations", Resource: "integrations", Mode: Snapshot, Scope: "integrations:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias integrations: HTTP and native (latest content per id)",
+	},
+	{
+		Name: "jobs", Resource: "jobs", Mode: WithLookback, Scope: "jobs:read",
+		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
+		Doc: "Gorgias bulk jobs (latest version per id; updated_datetime is derived)",
+	},
+	{
+		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias sidebar widgets (latest content per id)",
+	},
 }
 
 // planned are the entities whose schema and simulator generator are being written;
@@ -153,30 +173,10 @@ var planned = []Entity{
 		Doc: "Gorgias rules: automations (latest content per id)",
 	},
 	{
-		Name: "views", Resource: "views", Mode: Snapshot, Scope: "tickets:read",
-		SortField: createdField, VersionField: ExtractedField,
-		Doc: "Gorgias views: saved ticket lists (latest content per id)",
-	},
-	{
-		Name: "integrations", Resource: "integrations", Mode: Snapshot, Scope: "integrations:read",
-		SortField: createdField, VersionField: ExtractedField,
-		Doc: "Gorgias integrations: HTTP and native (latest content per id)",
-	},
-	{
-		Name: "jobs", Resource: "jobs", Mode: WithLookback, Scope: "jobs:read",
-		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
-		Doc: "Gorgias bulk jobs (latest version per id; updated_datetime is derived)",
-	},
-	{
 		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
 		SortField: "priority", VersionField: ExtractedField,
 		PassParam: "object_type", PassValues: "Ticket,Customer",
 		Doc: "Gorgias custom field definitions of tickets and customers (latest content per id)",
-	},
-	{
-		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
-		SortField: createdField, VersionField: ExtractedField,
-		Doc: "Gorgias sidebar widgets (latest content per id)",
 	},
 	{
 		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",
