@@ -147,11 +147,6 @@ var entities = []Entity{
 		SortField: createdField, VersionField: ExtractedField,
 		Doc: "Gorgias rules: automations (latest content per id)",
 	},
-}
-
-// planned are the entities whose schema and simulator generator are being written;
-// they move into entities when they are. Nothing reads this list.
-var planned = []Entity{
 	{
 		Name: "views", Resource: "views", Mode: Snapshot, Scope: "tickets:read",
 		SortField: createdField, VersionField: ExtractedField,
@@ -168,15 +163,20 @@ var planned = []Entity{
 		Doc: "Gorgias bulk jobs (latest version per id; updated_datetime is derived)",
 	},
 	{
+		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
+		SortField: createdField, VersionField: ExtractedField,
+		Doc: "Gorgias sidebar widgets (latest content per id)",
+	},
+}
+
+// planned are the entities whose schema and simulator generator are being written;
+// they move into entities when they are. Nothing reads this list.
+var planned = []Entity{
+	{
 		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
 		SortField: "priority", VersionField: ExtractedField,
 		PassParam: "object_type", PassValues: "Ticket,Customer",
 		Doc: "Gorgias custom field definitions of tickets and customers (latest content per id)",
-	},
-	{
-		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
-		SortField: createdField, VersionField: ExtractedField,
-		Doc: "Gorgias sidebar widgets (latest content per id)",
 	},
 	{
 		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",

@@ -27,6 +27,10 @@ func TestDesignTable(t *testing.T) {
 		"tags":                 {"/api/tags", "created_datetime:asc", "created_datetime"},
 		"macros":               {"/api/macros", "created_datetime:asc", "created_datetime"},
 		"rules":                {"/api/rules", "created_datetime:asc", "created_datetime"},
+		"views":                {"/api/views", "created_datetime:asc", "created_datetime"},
+		"integrations":         {"/api/integrations", "created_datetime:asc", "created_datetime"},
+		"jobs":                 {"/api/jobs", "created_datetime:desc", "created_datetime"},
+		"widgets":              {"/api/widgets", "created_datetime:asc", "created_datetime"},
 	}
 	if len(All()) != len(want) {
 		t.Fatalf("catalog has %d entities, want %d", len(All()), len(want))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -378,7 +379,12 @@ func TestIntervalBounds(t *testing.T) {
 // half-written, and a rerun completes the topics exactly. A continuous run then returns
 // nil; a Once run returns ErrIncomplete naming the entities whose sweep did not finish.
 func TestStopBeforeTheEnd(t *testing.T) {
-	const all = "customers, tickets, ticket_messages, satisfaction_surveys"
+	// from names the catalog's entities from the first one given on.
+	from := func(first string) string {
+		names := catalog.Names()
+		return strings.Join(names[slices.Index(names, first):], ", ")
+	}
+	all := from("customers")
 	cases := []struct {
 		name   string
 		once   bool
@@ -394,8 +400,8 @@ func TestStopBeforeTheEnd(t *testing.T) {
 		{"once/creating-topics", true, stepTopics, "", 1, all, 0},
 		{"once/fencing", true, stepInit, "", 1, all, 0},
 		{"once/reading-state", true, stepReadState, "", 1, all, 0},
-		{"once/open-transaction", true, stepAfterProduce, "tickets", 2, "tickets, ticket_messages, satisfaction_surveys", 200},
-		{"once/fetch", true, stepFetch, "ticket_messages", 3, "ticket_messages, satisfaction_surveys", 400},
+		{"once/open-transaction", true, stepAfterProduce, "tickets", 2, from("tickets"), 200},
+		{"once/fetch", true, stepFetch, "ticket_messages", 3, from("ticket_messages"), 400},
 		{"continuous/open-transaction", false, stepAfterProduce, "tickets", 2, "", 200},
 	}
 	for _, tc := range cases {

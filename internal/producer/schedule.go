@@ -106,9 +106,9 @@ func (s *schedule) finished(d dueSweep, again time.Duration) {
 // outcome collects what the workers' sweeps ended with.
 type outcome struct {
 	mu     sync.Mutex
-	swept  map[string]bool   // entities that finished at least one sweep
-	failed []*EntityError    // entities stopped by their own failure
-	fatal  error             // the first failure that stopped every sweep
+	swept  map[string]bool // entities that finished at least one sweep
+	failed []*EntityError  // entities stopped by their own failure
+	fatal  error           // the first failure that stopped every sweep
 	cancel context.CancelCauseFunc
 }
 

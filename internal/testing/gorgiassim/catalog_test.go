@@ -102,7 +102,7 @@ func checkSingleObject(t *testing.T, s *Sim, e catalog.Entity, raw json.RawMessa
 // New with a message naming it and what to add.
 func TestNewFailsWithoutGenerator(t *testing.T) {
 	ents := catalog.All()
-	widgets := catalog.Entity{Name: "widgets", Resource: "widgets", SortField: "created_datetime", VersionField: "updated_datetime"}
+	gadgets := catalog.Entity{Name: "gadgets", Resource: "gadgets", SortField: "created_datetime", VersionField: "updated_datetime"}
 	// ticket_messages claiming a sent updated_datetime its objects lack.
 	misfit := slices.Clone(ents)
 	i := slices.IndexFunc(misfit, func(e catalog.Entity) bool { return e.Name == "ticket_messages" })
@@ -113,7 +113,7 @@ func TestNewFailsWithoutGenerator(t *testing.T) {
 		ents []catalog.Entity
 		want string
 	}{
-		{"missing", append(slices.Clone(ents), widgets), "gen_widgets.go"},
+		{"missing", append(slices.Clone(ents), gadgets), "gen_gadgets.go"},
 		{"misfit", misfit, `json:"updated_datetime"`},
 		{"relation", noTickets, `needs entity "tickets"`},
 	} {

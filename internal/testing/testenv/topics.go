@@ -3,11 +3,11 @@ package testenv
 import (
 	"bytes"
 	"cmp"
-	"slices"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -138,10 +138,12 @@ func (e *Env) decodeRecord(t testing.TB, ent catalog.Entity, r *kgo.Record) Topi
 		switch f.Name {
 		case catalog.Key:
 			rec.ID, _ = vals[i].(int64)
-		case ent.VersionField:
+		}
+		if f.Name == ent.VersionField { // _extracted_at for snapshot entities
 			v, _ := vals[i].(time.Time)
 			rec.Version = v.UnixMicro()
-		case "_extracted_at":
+		}
+		if f.Name == catalog.ExtractedField {
 			rec.ExtractedAt, _ = vals[i].(time.Time)
 		}
 	}
