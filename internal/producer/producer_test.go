@@ -74,12 +74,19 @@ func TestFullSweepThenEdits(t *testing.T) {
 	}
 }
 
+// TestCrashAtEveryStep crashes the producer at each step of the first and third page of
+// one entity of each extraction mode, in the backfill and in an incremental sweep; a
+// restart leaves every topic exact. Small pages give the small lists several.
 func TestCrashAtEveryStep(t *testing.T) {
 	steps := []string{stepFetch, stepBeforeProduce, stepAfterProduce, stepAfterCommit}
-	for _, ent := range []string{"tickets", "ticket_messages"} {
+	for _, m := range crashModes {
+		ent := m.entity
+		if got := testenv.Entity(t, ent).Mode; got != m.mode {
+			t.Fatalf("%s is extracted %s, not %s", ent, got, m.mode)
+		}
 		for _, step := range steps {
 			for _, page := range []int{1, 3} {
-				t.Run(fmt.Sprintf("%s/%s/page%d", ent, step, page), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/%s/page%d", m.mode, ent, step, page), func(t *testing.T) {
 					e := newEnv(t, smallSim)
 					crashOnce := func(after bool) func(string, string) error {
 						var n atomic.Int32
@@ -96,20 +103,21 @@ func TestCrashAtEveryStep(t *testing.T) {
 						}
 					}
 					ctx := context.Background()
+					cfg := e.config(func(c *Config) { c.PageSize = m.pageSize })
 					// Backfill crash, restart.
-					if err := e.run(ctx, e.config(), crashOnce(false)); !errors.Is(err, errCrash) {
+					if err := e.run(ctx, cfg, crashOnce(false)); !errors.Is(err, errCrash) {
 						t.Fatalf("first run: %v, want the simulated crash", err)
 					}
-					e.mustRun(e.config())
+					e.mustRun(cfg)
 					for _, en := range catalog.All() {
 						e.checkExact(en)
 					}
 					// Incremental crash after activity, restart.
 					e.Sim.Advance(36 * time.Hour)
-					if err := e.run(ctx, e.config(), crashOnce(false)); err != nil && !errors.Is(err, errCrash) {
+					if err := e.run(ctx, cfg, crashOnce(false)); err != nil && !errors.Is(err, errCrash) {
 						t.Fatalf("incremental run: %v", err)
 					}
-					e.mustRun(e.config())
+					e.mustRun(cfg)
 					for _, en := range catalog.All() {
 						e.checkExact(en)
 					}
@@ -117,6 +125,18 @@ func TestCrashAtEveryStep(t *testing.T) {
 			}
 		}
 	}
+}
+
+// crashModes are the entities TestCrashAtEveryStep crashes in, one per extraction mode
+// (both passes of a list walked once per pass for the snapshot), and their page sizes.
+var crashModes = []struct {
+	mode     catalog.Mode
+	entity   string
+	pageSize int
+}{
+	{catalog.ByVersion, "tickets", 100},
+	{catalog.WithLookback, "ticket_messages", 100},
+	{catalog.Snapshot, "macros", 10},
 }
 
 // A stop of a Once run while it waits out a 429 (Retry-after) is prompt, reports
