@@ -284,3 +284,42 @@ func TestProcessSIGTERMDuringCredentialCheck(t *testing.T) {
 		})
 	}
 }
+
+// A 403 on one entity (the key's user may not read phone calls) stops that entity
+// alone: `producer --once` sweeps every other entity to the end, exits 1, and its one
+// stderr line names the entity, its endpoint and the scope it needs; the other topics
+// are exact and the denied one is empty.
+func TestProcessForbiddenEntity(t *testing.T) {
+	c := newChaos(t, 200, 300)
+	denied, err := catalog.Lookup("voice_calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.w.Sim.Deny(denied.Resource)
+	p := c.start("--once")
+	if code := p.Wait(runGuard); code != 1 {
+		t.Fatalf("--once with %s denied exited %d, want 1:\n%s", denied.Name, code, p.Tail(10))
+	}
+	lines := errLineRE.FindAllString(p.Output(), -1)
+	if len(lines) != 1 {
+		t.Fatalf("want one error line, got %q", lines)
+	}
+	for _, want := range []string{"entity sweeps failed: " + denied.Name + ": ", "/api/" + denied.Resource, "403", denied.Scope} {
+		if !strings.Contains(lines[0], want) {
+			t.Fatalf("error line %q does not name %q", lines[0], want)
+		}
+	}
+	t.Logf("stderr: %s", lines[0])
+	if got := len(sweepRE.FindAllString(p.Output(), -1)); got != len(catalog.All())-1 {
+		t.Fatalf("%d sweeps finished, want every entity but %s (%d)", got, denied.Name, len(catalog.All())-1)
+	}
+	for _, e := range catalog.All() {
+		if e.Name == denied.Name {
+			if n := len(c.w.ReadTopic(t, e)); n != 0 {
+				t.Fatalf("denied %s: %d records published", e.Name, n)
+			}
+			continue
+		}
+		c.w.CheckTopicExact(t, e)
+	}
+}
