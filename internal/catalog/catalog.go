@@ -122,6 +122,37 @@ var entities = []Entity{
 		SortField: createdField, VersionField: "updated_datetime", DerivedVersion: true,
 		Doc: "Gorgias satisfaction surveys (latest version per id; updated_datetime is derived)",
 	},
+	{
+		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
+		SortField: "priority", VersionField: ExtractedField,
+		PassParam: "object_type", PassValues: "Ticket,Customer",
+		Doc: "Gorgias custom field definitions of tickets and customers (latest content per id)",
+	},
+	{
+		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",
+		SortField: createdField, VersionField: createdField, SinceParam: createdField + "[gte]",
+		Doc: "Gorgias events: the account's audit trail (one record per event)",
+	},
+	{
+		Name: "voice_calls", Resource: "phone/voice-calls", Mode: Snapshot, Scope: "tickets:read",
+		VersionField: ExtractedField,
+		Doc:          "Gorgias phone calls (latest content per id)",
+	},
+	{
+		Name: "voice_call_events", Resource: "phone/voice-call-events", Mode: AppendOnly, Scope: "tickets:read",
+		VersionField: createdField,
+		Doc:          "Gorgias phone call events (one record per event)",
+	},
+	{
+		Name: "voice_call_recordings", Resource: "phone/voice-call-recordings", Mode: Snapshot, Scope: "tickets:read",
+		VersionField: ExtractedField,
+		Doc:          "Gorgias phone call recordings (latest content per id)",
+	},
+	{
+		Name: "account", Resource: "account", Mode: Snapshot, Scope: "account:read", Single: true,
+		VersionField: ExtractedField,
+		Doc:          "the Gorgias account itself: one row, id 0 (the API sends no id)",
+	},
 }
 
 // planned are the entities whose schema and simulator generator are being written;
@@ -168,35 +199,9 @@ var planned = []Entity{
 		Doc: "Gorgias bulk jobs (latest version per id; updated_datetime is derived)",
 	},
 	{
-		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
-		SortField: "priority", VersionField: ExtractedField,
-		PassParam: "object_type", PassValues: "Ticket,Customer",
-		Doc: "Gorgias custom field definitions of tickets and customers (latest content per id)",
-	},
-	{
 		Name: "widgets", Resource: "widgets", Mode: Snapshot, Scope: "integrations:read",
 		SortField: createdField, VersionField: ExtractedField,
 		Doc: "Gorgias sidebar widgets (latest content per id)",
-	},
-	{
-		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",
-		SortField: createdField, VersionField: createdField, SinceParam: createdField + "[gte]",
-		Doc: "Gorgias events: the account's audit trail (one record per event)",
-	},
-	{
-		Name: "voice_calls", Resource: "phone/voice-calls", Mode: Snapshot, Scope: "tickets:read",
-		VersionField: ExtractedField,
-		Doc:          "Gorgias phone calls (latest content per id)",
-	},
-	{
-		Name: "voice_call_events", Resource: "phone/voice-call-events", Mode: AppendOnly, Scope: "tickets:read",
-		VersionField: createdField,
-		Doc:          "Gorgias phone call events (one record per event)",
-	},
-	{
-		Name: "voice_call_recordings", Resource: "phone/voice-call-recordings", Mode: Snapshot, Scope: "tickets:read",
-		VersionField: ExtractedField,
-		Doc:          "Gorgias phone call recordings (latest content per id)",
 	},
 	{
 		Name: "account", Resource: "account", Mode: Snapshot, Scope: "account:read", Single: true,
