@@ -39,8 +39,8 @@ func (s *Sim) Advance(d time.Duration) Changes {
 		t.gen.plan(b)
 	}
 	s.cs = newChangeSet()
-	defer func() { s.cs = nil }()
-	b.apply()
+	defer func() { s.cs, s.at = nil, time.Time{} }()
+	b.apply(func(at time.Time) { s.at = at })
 	return s.cs.changes(b.from, b.to, s.tables)
 }
 
@@ -92,12 +92,14 @@ func times(share float64, base int, fn func()) {
 	}
 }
 
-// apply runs the scheduled changes in time order.
-func (b *batch) apply() {
+// apply runs the scheduled changes in time order; before each, setTime
+// gets its time.
+func (b *batch) apply(setTime func(time.Time)) {
 	slices.SortFunc(b.evs, func(x, y event) int {
 		return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.seq, y.seq))
 	})
 	for _, ev := range b.evs {
+		setTime(ev.at)
 		ev.change(ev.at)
 	}
 }
