@@ -24,6 +24,12 @@ import (
 //   - scores about 10% of the surveys created within SurveyResponseWindow
 //     that were sent before the old now.
 //
+// The other entities change too, at least one object each per call:
+// custom fields (one edited), events (one per change of an audited
+// object), phone calls (0.4% of Tickets new calls, at least one, and the
+// steps of calls going on), their events and recordings (one deleted when
+// no call ends with one), and the account (one setting edited).
+//
 // The batch size does not depend on d. Every change gets a stamp later
 // than anything stamped before, so clients never see a change appear
 // behind a value they already read. The returned Changes lists the ids of
