@@ -356,4 +356,3 @@ func TestNewFailsWithoutGenerator(t *testing.T) {
 		})
 	}
 }
-

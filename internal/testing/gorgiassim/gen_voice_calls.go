@@ -15,7 +15,7 @@ const VoiceCalls = "phone/voice-calls"
 
 // The account's phone numbers (voice integration integrationPhone).
 var phoneNumbers = []struct {
-	id             int64
+	id              int64
 	number, country string
 }{
 	{3101, "+15550102000", "US"},
@@ -82,7 +82,7 @@ type callGen struct {
 	recordingsDue int
 }
 
-func (g *callGen) events() *callEventGen    { return g.s.gen("voice_call_events").(*callEventGen) }
+func (g *callGen) events() *callEventGen     { return g.s.gen("voice_call_events").(*callEventGen) }
 func (g *callGen) recordings() *recordingGen { return g.s.gen("voice_call_recordings").(*recordingGen) }
 
 // seedCount is how many calls are seeded: 8% of the tickets, at least ten

@@ -46,9 +46,9 @@ type Sim struct {
 	byResource map[string]*table // keyed by catalog Resource
 	cs         *changeSet        // non-nil while Advance applies changes
 
-	live     bool                                   // seeding is over: watchers see changes
+	live     bool                                    // seeding is over: watchers see changes
 	watchers []func(t *table, obj any, created bool) // see watch
-	at       time.Time                              // time of the Advance change being applied
+	at       time.Time                               // time of the Advance change being applied
 
 	pools
 	denied map[string]bool
