@@ -79,14 +79,3 @@ func (g *callEventGen) add(r *rand.Rand, c *voiceCall, s callStep, st stamp, see
 	}
 	g.t.add(ev)
 }
-
-// forCall is the events of one call, oldest first.
-func (g *callEventGen) forCall(id int64) []*voiceCallEvent {
-	var out []*voiceCallEvent
-	for _, ev := range objectsOf[*voiceCallEvent](g.t) {
-		if ev.CallID == id {
-			out = append(out, ev)
-		}
-	}
-	return out
-}

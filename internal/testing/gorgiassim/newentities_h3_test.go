@@ -281,7 +281,8 @@ func TestCustomFieldsEndpoint(t *testing.T) {
 }
 
 // TestAccountEndpoint: /api/account is the account generator's object,
-// Deny("account") forbids it, and every Advance changes a setting.
+// Deny("account") forbids it (and Deny of a multi-segment resource its
+// list and objects), and every Advance changes a setting.
 func TestAccountEndpoint(t *testing.T) {
 	s, _ := newTestSim(t, Config{})
 	r := get(t, s, "/api/account", true)
@@ -293,6 +294,16 @@ func TestAccountEndpoint(t *testing.T) {
 		t.Fatalf("denied account: %d", r.status)
 	}
 	s.Allow(Account)
+	s.Deny("voice_calls")
+	call := ftoa(float64(s.IDs(VoiceCalls)[0]))
+	for _, p := range []string{"/api/phone/voice-calls", "/api/phone/voice-calls/" + call} {
+		if r := get(t, s, p, true); r.status != 403 {
+			t.Fatalf("denied %s: %d", p, r.status)
+		}
+	}
+	if r := get(t, s, "/api/phone/voice-call-events?limit=1", true); r.status != 200 {
+		t.Fatalf("call events must stay readable: %d", r.status)
+	}
 	s.Advance(time.Minute)
 	if r2 := get(t, s, "/api/account", true); r2.status != 200 || bytes.Equal(r2.body, r.body) {
 		t.Fatalf("the account did not change: %d", r2.status)
