@@ -167,11 +167,6 @@ var entities = []Entity{
 		SortField: createdField, VersionField: ExtractedField,
 		Doc: "Gorgias sidebar widgets (latest content per id)",
 	},
-}
-
-// planned are the entities whose schema and simulator generator are being written;
-// they move into entities when they are. Nothing reads this list.
-var planned = []Entity{
 	{
 		Name: "custom_fields", Resource: "custom-fields", Mode: Snapshot, Scope: "custom_fields:read",
 		SortField: "priority", VersionField: ExtractedField,
@@ -204,8 +199,6 @@ var planned = []Entity{
 		Doc:          "the Gorgias account itself: one row, id 0 (the API sends no id)",
 	},
 }
-
-var _ = planned
 
 // Key is the primary key field of every entity: the object's integer id.
 const Key = "id"

@@ -18,19 +18,25 @@ func TestEveryEntityHasSchema(t *testing.T) {
 func TestDesignTable(t *testing.T) {
 	// DESIGN §2, row for row.
 	want := map[string][3]string{
-		"customers":            {"/api/customers", "updated_datetime:desc", "updated_datetime"},
-		"tickets":              {"/api/tickets", "updated_datetime:desc", "updated_datetime"},
-		"ticket_messages":      {"/api/messages", "created_datetime:desc", "created_datetime"},
-		"satisfaction_surveys": {"/api/satisfaction-surveys", "created_datetime:desc", "created_datetime"},
-		"users":                {"/api/users", "created_datetime:asc", "created_datetime"},
-		"teams":                {"/api/teams", "created_datetime:asc", "created_datetime"},
-		"tags":                 {"/api/tags", "created_datetime:asc", "created_datetime"},
-		"macros":               {"/api/macros", "created_datetime:asc", "created_datetime"},
-		"rules":                {"/api/rules", "created_datetime:asc", "created_datetime"},
-		"views":                {"/api/views", "created_datetime:asc", "created_datetime"},
-		"integrations":         {"/api/integrations", "created_datetime:asc", "created_datetime"},
-		"jobs":                 {"/api/jobs", "created_datetime:desc", "created_datetime"},
-		"widgets":              {"/api/widgets", "created_datetime:asc", "created_datetime"},
+		"customers":             {"/api/customers", "updated_datetime:desc", "updated_datetime"},
+		"tickets":               {"/api/tickets", "updated_datetime:desc", "updated_datetime"},
+		"ticket_messages":       {"/api/messages", "created_datetime:desc", "created_datetime"},
+		"satisfaction_surveys":  {"/api/satisfaction-surveys", "created_datetime:desc", "created_datetime"},
+		"users":                 {"/api/users", "created_datetime:asc", "created_datetime"},
+		"teams":                 {"/api/teams", "created_datetime:asc", "created_datetime"},
+		"tags":                  {"/api/tags", "created_datetime:asc", "created_datetime"},
+		"macros":                {"/api/macros", "created_datetime:asc", "created_datetime"},
+		"rules":                 {"/api/rules", "created_datetime:asc", "created_datetime"},
+		"views":                 {"/api/views", "created_datetime:asc", "created_datetime"},
+		"integrations":          {"/api/integrations", "created_datetime:asc", "created_datetime"},
+		"jobs":                  {"/api/jobs", "created_datetime:desc", "created_datetime"},
+		"widgets":               {"/api/widgets", "created_datetime:asc", "created_datetime"},
+		"custom_fields":         {"/api/custom-fields", "priority:asc", "priority"},
+		"events":                {"/api/events", "created_datetime:asc", "created_datetime"},
+		"voice_calls":           {"/api/phone/voice-calls", "", ""},
+		"voice_call_events":     {"/api/phone/voice-call-events", "", ""},
+		"voice_call_recordings": {"/api/phone/voice-call-recordings", "", ""},
+		"account":               {"/api/account", "", ""},
 	}
 	if len(All()) != len(want) {
 		t.Fatalf("catalog has %d entities, want %d", len(All()), len(want))
@@ -63,6 +69,7 @@ func TestParse(t *testing.T) {
 		{"", strings.Join(Names(), ","), ""},
 		{"all", strings.Join(Names(), ","), ""},
 		{"tickets, customers,tickets", "customers,tickets", ""},
+		{"events,account", "events,account", ""},
 		{"tickets,bogus,nope", "", "unknown entities bogus, nope"},
 		{",", "", "no entities"},
 	}

@@ -24,6 +24,12 @@ import (
 //   - scores about 10% of the surveys created within SurveyResponseWindow
 //     that were sent before the old now.
 //
+// The other entities change too, at least one object each per call:
+// custom fields (one edited), events (one per change of an audited
+// object), phone calls (0.4% of Tickets new calls, at least one, and the
+// steps of calls going on), their events and recordings (one deleted when
+// no call ends with one), and the account (one setting edited).
+//
 // The batch size does not depend on d. Every change gets a stamp later
 // than anything stamped before, so clients never see a change appear
 // behind a value they already read. The returned Changes lists the ids of
@@ -39,8 +45,8 @@ func (s *Sim) Advance(d time.Duration) Changes {
 		t.gen.plan(b)
 	}
 	s.cs = newChangeSet()
-	defer func() { s.cs = nil }()
-	b.apply()
+	defer func() { s.cs, s.at = nil, time.Time{} }()
+	b.apply(func(at time.Time) { s.at = at })
 	return s.cs.changes(b.from, b.to, s.tables)
 }
 
@@ -92,12 +98,14 @@ func times(share float64, base int, fn func()) {
 	}
 }
 
-// apply runs the scheduled changes in time order.
-func (b *batch) apply() {
+// apply runs the scheduled changes in time order; before each, setTime
+// gets its time.
+func (b *batch) apply(setTime func(time.Time)) {
 	slices.SortFunc(b.evs, func(x, y event) int {
 		return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.seq, y.seq))
 	})
 	for _, ev := range b.evs {
+		setTime(ev.at)
 		ev.change(ev.at)
 	}
 }

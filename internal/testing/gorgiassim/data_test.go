@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
 var wantKeys = map[string][]string{
@@ -58,7 +60,7 @@ func TestDeterminism(t *testing.T) {
 		a := New(Config{Seed: 7, ExtraFields: extra})
 		b := New(Config{Seed: 7, ExtraFields: extra})
 		c := New(Config{Seed: 8, ExtraFields: extra})
-		for _, res := range allResources {
+		for _, res := range catalog.Names() {
 			oa, ob, oc := a.Objects(res), b.Objects(res), c.Objects(res)
 			if len(oa) == 0 || len(oa) != len(ob) {
 				t.Fatalf("%s: %d vs %d objects", res, len(oa), len(ob))
@@ -68,7 +70,8 @@ func TestDeterminism(t *testing.T) {
 					t.Fatalf("%s[%d] differs between equal seeds:\n%s\n%s", res, i, oa[i], ob[i])
 				}
 			}
-			if slices.EqualFunc(oa, oc, func(x, y json.RawMessage) bool { return bytes.Equal(x, y) }) {
+			// The account draws nothing: it is the same for every Seed.
+			if res != Account && slices.EqualFunc(oa, oc, func(x, y json.RawMessage) bool { return bytes.Equal(x, y) }) {
 				t.Errorf("%s: seeds 7 and 8 gave the same data", res)
 			}
 		}

@@ -1,11 +1,11 @@
 // Package gorgiassim is a deterministic, in-process fake of the Gorgias
 // REST API of one account, for tests and for running the pipeline locally.
 //
-// It serves GET /api/account and, for every entity of the catalog
-// (internal/catalog), the cursor-paginated list /api/<Resource> and its
-// single objects, with the shapes, parameters, errors, headers and
-// leaky-bucket rate limit of the real API as described in
-// shared/reference/gorgias-api.md. The seeded data is a pure function of
+// It serves, for every entity of the catalog (internal/catalog), the
+// cursor-paginated list /api/<Resource> and its single objects, or, for a
+// single-object entity, the bare object (GET /api/account), with the
+// shapes, parameters, errors, headers and leaky-bucket rate limit of the
+// real API as described in shared/reference/gorgias-api.md. The seeded data is a pure function of
 // Config; Advance and the fine-grained mutators change it over sim time,
 // and Objects returns the truth a destination should end up equal to.
 //
@@ -20,6 +20,35 @@
 // field and, unless derived, the version field; asc and desc), keyset
 // cursors, filters, single-object reads, Objects and IDs, Deny, the
 // Changes of Advance, rate limiting, faults and stats.
+//
+// The modes of the catalog's endpoints are all served:
+//
+//   - Lists without order_by (catalog SortField empty, e.g. the
+//     phone/voice-* resources) list oldest first by id and answer an
+//     order_by with 400 (Invalid request parameters); their cursors are
+//     still keyset positions (on the id).
+//   - A generator may replace the derived order_by fields with its own
+//     (genSpec.orderBy, e.g. custom fields' priority:asc|desc only); an
+//     order field is a stamp or an int64 field. The default order is
+//     created_datetime:desc where offered, else the first field ascending.
+//   - Date filters (genSpec.ranges, e.g. events' created_datetime) take
+//     <field>[gt|gte|lt|lte]=<time> in RFC 3339 with or without a fraction
+//     or an offset, naive (UTC), with a space for the 'T', or a bare date;
+//     anything else answers 400. A range on the order field narrows the
+//     scanned index, so paging a large feed from a watermark stays cheap.
+//     The catalog's SinceParam must be one of them.
+//   - Passes: string-valued filters (genSpec.enums) keep the objects whose
+//     string field of the same name has the value; a required one answers
+//     400 without it (custom fields' object_type=Ticket|Customer), a value
+//     outside the list 400 too. Every catalog PassParam/PassValues must be
+//     served this way.
+//   - Single objects (catalog Single, the account): the model has no id
+//     (its one object is catalog.SingleKey for Objects and IDs); the
+//     resource answers the bare object, nothing below it; Deny("account")
+//     forbids it.
+//
+// Resources may span several path segments ("phone/voice-calls"): a path
+// is routed to the longest served resource it starts with.
 //
 // A generator lives in gen_<entity>.go and registers itself from init
 // with a genSpec: the catalog Name, a model struct (its JSON is the API's;
@@ -69,9 +98,19 @@
 //
 // Relations stay inside the generators: tickets write their conversations
 // through the messages generator, closing a ticket may open a survey, and
-// messages are served under /api/tickets/{ticket_id}/messages/{id}.
+// messages are served under /api/tickets/{ticket_id}/messages/{id}; phone
+// calls write their events and recordings as they go on. The events feed
+// (/api/events) watches every table (Sim.watch): each object created or
+// changed after seeding by an audited entity (tickets, messages,
+// customers, surveys, users, tags...) gets its event, stamped just after
+// the change; the seeded feed is drawn from the seeded history.
 // Generators seed in catalog order from one shared random stream, and
 // Advance plans them in catalog order from another, so a generator that
 // draws random numbers changes the data of the entities after it (tests
-// compare against Objects, never against fixed data).
+// compare against Objects, never against fixed data). New generators go
+// after the existing ones in catalog order, so the seeded data of the
+// earlier entities stays byte-identical. Every Advance must change or add
+// at least one object of every entity: snapshot entities change content,
+// append-only ones only get new objects, created no earlier than any
+// listed before.
 package gorgiassim

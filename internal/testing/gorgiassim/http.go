@@ -9,11 +9,12 @@ import (
 	"time"
 )
 
-// Handler returns the HTTP handler serving the API under /api: GET
-// /api/account, the list /api/<resource> of every catalog entity and its
-// single objects /api/<resource>/{id} (for an entity nested under a
-// parent, such as messages: /api/tickets/{ticket_id}/messages/{id}),
-// rendered exactly as in lists. Every answer has Content-Type
+// Handler returns the HTTP handler serving the API under /api: for every
+// catalog entity the list /api/<resource> and its single objects
+// /api/<resource>/{id} (for an entity nested under a parent, such as
+// messages: /api/tickets/{ticket_id}/messages/{id}), rendered exactly as
+// in lists, or, for a single-object entity (the account), the bare object
+// at /api/<resource>. Every answer has Content-Type
 // application/json, a Date header from the sim clock and, unless rate
 // limiting is disabled, X-Gorgias-Account-Api-Call-Limit: <used>/<limit>.
 //
@@ -151,25 +152,39 @@ func (s *Sim) route(r *http.Request) answer {
 	if !found {
 		return notFound()
 	}
-	parts := strings.Split(rest, "/")
-	res := parts[0]
-	if res == "" || resolve(res) != res {
+	res, sub := s.splitResource(rest)
+	if res == "" {
 		return notFound()
 	}
 	if s.denied[res] {
 		return forbidden()
 	}
+	t := s.byResource[res]
 	switch {
-	case res == Account:
-		return s.account(parts)
-	case len(parts) == 1:
-		return s.list(s.byResource[res], r.URL.Query())
-	case len(parts) == 2:
-		return s.one(s.byResource[res], parts[1], "")
-	case len(parts) == 4:
-		return s.nested(res, parts[1], parts[2], parts[3])
+	case t.ent.Single:
+		return s.single(t, sub)
+	case len(sub) == 0:
+		return s.list(t, r.URL.Query())
+	case len(sub) == 1:
+		return s.one(t, sub[0], "")
+	case len(sub) == 3:
+		return s.nested(res, sub[0], sub[1], sub[2])
 	}
 	return notFound()
+}
+
+// splitResource splits a path under /api/ into the served Resource it
+// starts with (the longest one: resources such as "phone/voice-calls" have
+// several segments) and the segments after it; "" when none matches.
+func (s *Sim) splitResource(rest string) (string, []string) {
+	parts := strings.Split(rest, "/")
+	for n := len(parts); n > 0; n-- {
+		res := strings.Join(parts[:n], "/")
+		if _, ok := s.byResource[res]; ok {
+			return res, parts[n:]
+		}
+	}
+	return "", nil
 }
 
 func (s *Sim) authorized(r *http.Request) bool {
@@ -178,12 +193,13 @@ func (s *Sim) authorized(r *http.Request) bool {
 		subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.APIKey)) == 1
 }
 
-// account answers /api/account.
-func (s *Sim) account(parts []string) answer {
-	if len(parts) != 1 {
+// single answers the endpoint of a single object (/api/account): the
+// object itself, not a list; nothing is served below it.
+func (s *Sim) single(t *table, sub []string) answer {
+	if len(sub) != 0 || t.len() == 0 {
 		return notFound()
 	}
-	return answer{status: http.StatusOK, body: s.accountJSON}
+	return answer{status: http.StatusOK, body: t.render(t.all[0])}
 }
 
 // nested answers /api/<parent>/{parentID}/<child>/{id} for an entity

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
 // expectedOrder computes the ids of a list in the given order from the truth.
@@ -95,16 +97,19 @@ func walk(t *testing.T, s *Sim, res string, params map[string]string, between fu
 func TestPagingEveryOrder(t *testing.T) {
 	t.Parallel()
 	s, _ := newTestSim(t, Config{})
-	for res, os := range orders {
-		for _, order := range os {
-			t.Run(res+"/"+order, func(t *testing.T) {
-				got := walk(t, s, res, map[string]string{"limit": "100", "order_by": order}, nil)
-				want := expectedOrder(t, s, res, order, 0)
-				if !slices.Equal(got, want) {
-					t.Fatalf("got %d ids, want %d; orders differ", len(got), len(want))
+	for _, e := range catalog.All() {
+		for _, order := range orders()[e.Resource] {
+			t.Run(e.Resource+"/"+order, func(t *testing.T) {
+				var got []int64
+				for _, pass := range passParams(e) {
+					ids := walk(t, s, e.Resource, withParams(pass, "limit", "100", "order_by", order), nil)
+					if want := wantIDs(t, s, e.Resource, order, matching(pass)); !slices.Equal(ids, want) {
+						t.Fatalf("%v: got %d ids, want %d; orders differ", pass, len(ids), len(want))
+					}
+					got = append(got, ids...)
 				}
-				if len(got) != len(s.IDs(res)) {
-					t.Fatalf("got %d ids of %d", len(got), len(s.IDs(res)))
+				if len(got) != len(s.IDs(e.Resource)) {
+					t.Fatalf("got %d ids of %d", len(got), len(s.IDs(e.Resource)))
 				}
 			})
 		}

@@ -1,21 +1,34 @@
 package gorgiassim
 
 import (
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// createdField is the field every list can be ordered on; the default
+// createdField is the field most lists can be ordered on; their default
 // order is createdField:desc, as on the real API.
 const createdField = "created_datetime"
 
-// orderFields are the order_by fields of an entity's list: created_datetime,
-// the catalog sort field and, when the API sends it, the version field.
-func orderFields(e catalog.Entity) []string {
+// orderFields are the fields an entity's list is ordered on: none for a
+// single object; the generator's orderBy when set; "id" alone for an
+// endpoint that accepts no order_by (catalog SortField empty), which lists
+// oldest first by id; otherwise created_datetime, the catalog sort field
+// and, when the API sends it, the version field.
+func orderFields(e catalog.Entity, spec genSpec) []string {
+	switch {
+	case e.Single:
+		return nil
+	case spec.orderBy != nil:
+		return slices.Clone(spec.orderBy)
+	case e.SortField == "":
+		return []string{idField}
+	}
 	fields := []string{createdField}
 	for _, f := range []string{e.SortField, e.VersionField} {
 		if f == "" || f == catalog.ExtractedField || (f == e.VersionField && e.DerivedVersion) {
@@ -28,23 +41,41 @@ func orderFields(e catalog.Entity) []string {
 	return fields
 }
 
-// orderChoices are the order_by values of an entity: each field asc and desc.
-func orderChoices(e catalog.Entity) []string {
+// orderChoices are the order_by values an entity's list accepts: each
+// order field asc and desc; none when it accepts no order_by.
+func orderChoices(e catalog.Entity, spec genSpec) []string {
+	if e.Single || (spec.orderBy == nil && e.SortField == "") {
+		return nil
+	}
 	var out []string
-	for _, f := range orderFields(e) {
+	for _, f := range orderFields(e, spec) {
 		out = append(out, f+":asc", f+":desc")
 	}
 	return out
 }
 
-// orders maps every catalog Resource to its order_by values.
-var orders = func() map[string][]string {
+// defaultOrder is the order of a list request without order_by:
+// created_datetime:desc where offered, else the first field ascending
+// ("id:asc" for lists that take no order_by).
+func defaultOrder(fields []string) string {
+	switch {
+	case slices.Contains(fields, createdField):
+		return createdField + ":desc"
+	case len(fields) > 0:
+		return fields[0] + ":asc"
+	}
+	return ""
+}
+
+// orders maps every catalog Resource to the order_by values its list
+// accepts (none for a single object or a list without order_by).
+var orders = sync.OnceValue(func() map[string][]string {
 	m := map[string][]string{}
 	for _, e := range catalog.All() {
-		m[e.Resource] = orderChoices(e)
+		m[e.Resource] = orderChoices(e, specs[e.Name])
 	}
 	return m
-}()
+})
 
 // orderSpec is a validated order_by value.
 type orderSpec struct {
@@ -85,15 +116,18 @@ func (t *table) parseList(q url.Values) (pq pageQuery, cur *cursor, bad *answer)
 		}
 		pq.limit = n
 	}
-	order := createdField + ":desc"
+	order := t.order
 	if vs, ok := q["order_by"]; ok {
+		if len(t.choices) == 0 {
+			return fail(badRequest(invalidParams, "order_by", "Unknown field."))
+		}
 		order = vs[0]
 	}
 	var ok bool
 	if pq.order, ok = t.parseOrder(order); !ok {
-		return fail(badRequest(invalidParams, "order_by", "Must be one of: "+strings.Join(orders[t.ent.Resource], ", ")+"."))
+		return fail(badRequest(invalidParams, "order_by", "Must be one of: "+strings.Join(t.choices, ", ")+"."))
 	}
-	if pq.keep, bad = t.parseFilters(q); bad != nil {
+	if bad = t.parseFilters(q, &pq); bad != nil {
 		return pageQuery{}, nil, bad
 	}
 	if cur, bad = parseCursor(q.Get("cursor"), pq.order.name); cur != nil {
@@ -102,31 +136,75 @@ func (t *table) parseList(q url.Values) (pq pageQuery, cur *cursor, bad *answer)
 	return pq, cur, bad
 }
 
-// parseFilters reads the entity's filter parameters (positive integers).
-func (t *table) parseFilters(q url.Values) (func(*item) bool, *answer) {
-	type want struct {
-		index []int
-		id    int64
-	}
-	var wants []want
+// parseFilters reads the entity's filter parameters into pq: integer ids,
+// enum values and date ranges. A date range on the order field narrows
+// the scanned index (pq.lo, pq.hi); every other filter is a check of each
+// object (pq.keep).
+func (t *table) parseFilters(q url.Values, pq *pageQuery) *answer {
+	var checks []func(*item) bool
 	for _, f := range t.filters {
 		if vs, ok := q[f.param]; ok {
 			id, err := strconv.ParseInt(vs[0], 10, 64)
 			if err != nil || id <= 0 {
 				a := badRequest(invalidParams, f.param, "Not a valid integer.")
-				return nil, &a
+				return &a
 			}
-			wants = append(wants, want{f.index, id})
+			checks = append(checks, func(it *item) bool { return t.layout.intAt(it.obj, f.index) == id })
 		}
 	}
-	return func(it *item) bool {
-		for _, w := range wants {
-			if t.layout.intAt(it.obj, w.index) != w.id {
+	enumChecks, bad := t.parseEnums(q)
+	if bad != nil {
+		return bad
+	}
+	checks = append(checks, enumChecks...)
+	pq.lo, pq.hi = math.MinInt64, math.MaxInt64
+	for field, r := range t.ranges {
+		lo, hi, bad := parseRange(q, field)
+		if bad != nil {
+			return bad
+		}
+		switch {
+		case lo == math.MinInt64 && hi == math.MaxInt64:
+		case r.order == pq.order.f:
+			pq.lo, pq.hi = max(pq.lo, lo), min(pq.hi, hi)
+		default:
+			checks = append(checks, func(it *item) bool {
+				v := t.layout.micros(it.obj, r.index)
+				return v >= lo && v <= hi
+			})
+		}
+	}
+	pq.keep = func(it *item) bool {
+		for _, c := range checks {
+			if !c(it) {
 				return false
 			}
 		}
 		return true
-	}, nil
+	}
+	return nil
+}
+
+// parseEnums reads the enum filters: a value outside the accepted ones, or
+// a missing required one, answers 400.
+func (t *table) parseEnums(q url.Values) ([]func(*item) bool, *answer) {
+	var checks []func(*item) bool
+	for _, e := range t.enums {
+		vs, ok := q[e.param]
+		switch {
+		case !ok && e.required:
+			a := badRequest(invalidParams, e.param, "Missing data for required field.")
+			return nil, &a
+		case !ok:
+			continue
+		case !slices.Contains(e.values, vs[0]):
+			a := badRequest(invalidParams, e.param, "Must be one of: "+strings.Join(e.values, ", ")+".")
+			return nil, &a
+		}
+		want := vs[0]
+		checks = append(checks, func(it *item) bool { return t.layout.strAt(it.obj, e.index) == want })
+	}
+	return checks, nil
 }
 
 // renderPage writes the list envelope around the items' cached JSON.

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
 // truth indexes the current objects of a resource by id.
@@ -299,7 +301,7 @@ func TestSameCallsSameState(t *testing.T) {
 		return s
 	}
 	a, b := run(), run()
-	for _, res := range allResources {
+	for _, res := range catalog.Names() {
 		oa, ob := a.Objects(res), b.Objects(res)
 		if !slices.EqualFunc(oa, ob, func(x, y json.RawMessage) bool { return bytes.Equal(x, y) }) {
 			t.Fatalf("%s differs after the same calls", res)

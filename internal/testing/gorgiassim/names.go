@@ -7,7 +7,8 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// Account names /api/account for Deny and Allow. It is not a catalog entity.
+// Account is the resource of the account, the single object at
+// /api/account (for Objects, IDs, Deny and Allow).
 const Account = "account"
 
 // resolve maps a resource name or alias to the catalog Resource it names

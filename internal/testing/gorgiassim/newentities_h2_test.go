@@ -188,7 +188,11 @@ func jobVersions(t *testing.T, enc *avrocodec.Encoder, objs map[int64]json.RawMe
 func TestNewEntitiesH2JobLifecycle(t *testing.T) {
 	s, _ := newTestSim(t, Config{})
 	seen := map[string]bool{}
-	for _, d := range []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 30 * time.Hour} {
+	steps := []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 30 * time.Hour}
+	for range 6 { // short steps catch jobs while they run
+		steps = append(steps, 2*time.Minute, 30*time.Second)
+	}
+	for _, d := range steps {
 		s.Advance(d)
 		for _, raw := range s.Objects(Jobs) {
 			m := obj(t, raw)

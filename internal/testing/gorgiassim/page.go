@@ -18,6 +18,9 @@ type pageQuery struct {
 	prev  bool     // the page before pos (a prev_cursor)
 	limit int
 	keep  func(*item) bool // the filters
+	// lo and hi bound the order field's values (inclusive): a date range
+	// on the field the list is ordered on.
+	lo, hi int64
 }
 
 // view is one index in the requested direction.
@@ -48,7 +51,7 @@ func (w view) cmpTo(r ranked, p pagePos) int {
 // the position, and whether matching objects exist before the first and
 // after the last returned one.
 func (t *table) page(q pageQuery) (items []ranked, hasBefore, hasAfter bool) {
-	w := view{rs: t.index(q.order.f), desc: q.order.desc}
+	w := view{rs: within(t.index(q.order.f), q.lo, q.hi), desc: q.order.desc}
 	var first, last int
 	if q.prev && q.pos != nil {
 		items, first, last = w.scanBack(q)
@@ -59,6 +62,16 @@ func (t *table) page(q pageQuery) (items []ranked, hasBefore, hasAfter bool) {
 		return nil, false, false
 	}
 	return items, w.anyMatch(first-1, -1, q.keep), w.anyMatch(last+1, 1, q.keep)
+}
+
+// within is the part of an ascending index whose values lie in [lo, hi].
+func within(rs []ranked, lo, hi int64) []ranked {
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].v >= lo })
+	j := sort.Search(len(rs), func(j int) bool { return rs[j].v > hi })
+	if j < i {
+		j = i
+	}
+	return rs[i:j]
 }
 
 // scanBack collects the matching objects just before q.pos, in order.

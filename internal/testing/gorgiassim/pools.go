@@ -3,16 +3,14 @@ package gorgiassim
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // pools are the account's fixed furniture that generators draw from: its
-// agents, teams and tags, and the /api/account body.
+// agents, teams and tags.
 type pools struct {
-	users       []personRef
-	teams       []teamRef
-	tags        []tagRef
-	accountJSON []byte
+	users []personRef
+	teams []teamRef
+	tags  []tagRef
 }
 
 // personRef is an embedded customer or user: ticket.customer,
@@ -40,21 +38,10 @@ type tagRef struct {
 	Decoration map[string]string `json:"decoration"`
 }
 
-// newPools makes the account (no random draws: the pools are the same for
-// every Seed).
+// newPools makes the account's furniture (no random draws: the pools are
+// the same for every Seed).
 func newPools(cfg Config) pools {
-	begin := cfg.Start.Add(-cfg.History)
-	return pools{
-		users: agents(cfg.Domain), teams: teams(), tags: tags(),
-		accountJSON: marshal(map[string]any{
-			"domain":               cfg.Domain,
-			"created_datetime":     mk(begin.Add(-400*24*time.Hour), formMicro),
-			"deactivated_datetime": nil,
-			"status":               map[string]any{"status": "active", "notification": nil},
-			"current_subscription": map[string]any{"plan": "pro-monthly-usd-4", "status": "active"},
-			"meta":                 map[string]any{"hrs_per_ticket": 0.2},
-		}),
-	}
+	return pools{users: agents(cfg.Domain), teams: teams(), tags: tags()}
 }
 
 func agents(domain string) []personRef {

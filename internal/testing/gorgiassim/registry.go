@@ -36,6 +36,19 @@ type genSpec struct {
 	// filters are list parameters that keep the objects whose int64 field
 	// of the same name equals the parameter (e.g. "ticket_id").
 	filters []string
+	// enums are list parameters that keep the objects whose string field of
+	// the same name equals the parameter, one of a fixed set of values
+	// (e.g. custom fields' required "object_type"). A catalog PassParam
+	// must be one.
+	enums []enumFilter
+	// ranges are stamp fields the list filters on with the parameters
+	// <field>[gt], [gte], [lt] and [lte] (events' created_datetime). A
+	// catalog SinceParam must be one of them.
+	ranges []string
+	// orderBy, when set, are the only order_by fields the list accepts
+	// (each :asc and :desc), replacing the ones derived from the catalog
+	// (see orderFields); the default order is the first one ascending.
+	orderBy []string
 	// parent, when set, serves single objects only under their parent's
 	// path: /api/<parent resource>/{key}/<resource>/{id}.
 	parent *nesting
@@ -46,6 +59,13 @@ type genSpec struct {
 	needs []string
 	// make builds the generator for one simulator; t is its entity's table.
 	make func(s *Sim, t *table) generator
+}
+
+// enumFilter is a string-valued list parameter (see genSpec.enums).
+type enumFilter struct {
+	param    string   // the parameter and the string field it matches
+	values   []string // the accepted values
+	required bool     // a list request without it answers 400
 }
 
 // nesting places single objects under a parent entity's path.

@@ -26,6 +26,7 @@ const (
 	streamMutate = 0x243f6a8885a308d3 // Advance and the fine-grained mutators
 	streamFaults = 0x13198a2e03707344 // fault draws
 	streamSeed   = 0xa4093822299f31d0 // the seeded data set
+	streamAudit  = 0x082efa98ec4e6c89 // events written as other objects change
 )
 
 // Sim is a deterministic in-process fake of the Gorgias REST API of one
@@ -44,6 +45,10 @@ type Sim struct {
 	tables     []*table          // one per catalog entity, in catalog order
 	byResource map[string]*table // keyed by catalog Resource
 	cs         *changeSet        // non-nil while Advance applies changes
+
+	live     bool                                    // seeding is over: watchers see changes
+	watchers []func(t *table, obj any, created bool) // see watch
+	at       time.Time                               // time of the Advance change being applied
 
 	pools
 	denied map[string]bool
@@ -70,6 +75,7 @@ func New(cfg Config) *Sim {
 	s.seed()
 	s.last = cfg.Start
 	s.clock0 = cfg.Clock()
+	s.live = true
 	return s
 }
 
@@ -99,4 +105,30 @@ func (s *Sim) Now() time.Time {
 
 func (s *Sim) now() time.Time {
 	return s.cfg.Start.Add(s.cfg.Clock().Sub(s.clock0)).Add(s.advanced)
+}
+
+// watch makes fn see every object added (created) or changed after
+// seeding, in any table, as it happens: the events feed is written this
+// way. Generators call it from their make function.
+func (s *Sim) watch(fn func(t *table, obj any, created bool)) {
+	s.watchers = append(s.watchers, fn)
+}
+
+// observe tells the watchers about an added or changed object.
+func (s *Sim) observe(t *table, obj any, created bool) {
+	if !s.live {
+		return
+	}
+	for _, fn := range s.watchers {
+		fn(t, obj, created)
+	}
+}
+
+// changeTime is the sim time of the change being made: the scheduled time
+// of the Advance change being applied, else the sim clock.
+func (s *Sim) changeTime() time.Time {
+	if !s.at.IsZero() {
+		return s.at
+	}
+	return s.now()
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
@@ -19,9 +20,14 @@ type table struct {
 	spec    genSpec
 	gen     generator
 	layout  *layout
-	fields  []string // order_by fields (orderFields)
-	filters []filter // list filters (spec.filters)
-	lastID  int64    // latest id handed out
+	fields  []string           // order fields (orderFields)
+	keys    []func(any) int64  // sort value of each order field
+	choices []string           // accepted order_by values (none: the list takes no order_by)
+	order   string             // default order_by
+	filters []filter           // int64 list filters (spec.filters)
+	enums   []enumFilterAt     // string list filters (spec.enums)
+	ranges  map[string]rangeAt // date-range filters by field (spec.ranges)
+	lastID  int64              // latest id handed out
 
 	all    []*item // id ascending (ids only grow)
 	byID   map[int64]*item
@@ -48,20 +54,68 @@ type filter struct {
 	index []int
 }
 
+// enumFilterAt is an enum filter and its string field.
+type enumFilterAt struct {
+	enumFilter
+	index []int
+}
+
+// rangeAt is a date-range filter: its stamp field and its position among
+// the order fields (-1 when the list cannot be ordered on it).
+type rangeAt struct {
+	index []int
+	order int
+}
+
 func newTable(s *Sim, e catalog.Entity, spec genSpec) *table {
 	l := layoutOf(spec.modelType())
-	fields := orderFields(e)
-	l.check(e.Name, fields, spec.filters)
+	fields := orderFields(e, spec)
+	l.check(e.Name, e.Single, fields, spec)
 	t := &table{
 		s: s, ent: e, spec: spec, layout: l, fields: fields, lastID: spec.firstID,
+		choices: orderChoices(e, spec), order: defaultOrder(fields),
+		ranges: map[string]rangeAt{},
 		byID:   make(map[int64]*item),
 		sorted: make([][]ranked, len(fields)),
 		fresh:  make([]bool, len(fields)),
 	}
+	for _, f := range fields {
+		t.keys = append(t.keys, l.sortKey(f))
+	}
 	for _, f := range spec.filters {
 		t.filters = append(t.filters, filter{param: f, index: l.ints[f]})
 	}
+	for _, ef := range spec.enums {
+		t.enums = append(t.enums, enumFilterAt{enumFilter: ef, index: l.strs[ef.param]})
+	}
+	for _, f := range spec.ranges {
+		t.ranges[f] = rangeAt{index: l.stamps[f], order: slices.Index(fields, f)}
+	}
+	t.checkCatalog()
 	return t
+}
+
+// checkCatalog panics when the generator does not serve the catalog's
+// SinceParam or its passes.
+func (t *table) checkCatalog() {
+	fail := func(what string) {
+		panic(fmt.Sprintf("gorgiassim: the generator of %q does not serve %s", t.ent.Name, what))
+	}
+	if p := t.ent.SinceParam; p != "" {
+		field, op, _ := strings.Cut(strings.TrimSuffix(p, "]"), "[")
+		if _, ok := t.ranges[field]; !ok || !slices.Contains(rangeOps, op) {
+			fail("the catalog SinceParam " + p + " (add the field to genSpec.ranges)")
+		}
+	}
+	for _, p := range t.ent.Passes() {
+		if p.Param == "" {
+			continue
+		}
+		i := slices.IndexFunc(t.enums, func(e enumFilterAt) bool { return e.param == p.Param })
+		if i < 0 || !slices.Contains(t.enums[i].values, p.Value) {
+			fail(fmt.Sprintf("the catalog pass %s=%s (add it to genSpec.enums)", p.Param, p.Value))
+		}
+	}
 }
 
 // newID hands out the next id of the entity.
@@ -87,6 +141,7 @@ func (t *table) add(obj any) {
 	t.all = append(t.all, it)
 	t.byID[id] = it
 	t.touched(id)
+	t.s.observe(t, obj, true)
 }
 
 // changed must be called after a stored object was modified.
@@ -94,6 +149,7 @@ func (t *table) changed(obj any) {
 	id := t.layout.id(obj)
 	t.byID[id].raw = nil
 	t.touched(id)
+	t.s.observe(t, obj, false)
 }
 
 // touched drops the sorted indexes and records the change for Advance.
@@ -120,10 +176,10 @@ func (t *table) index(f int) []ranked {
 	if t.fresh[f] {
 		return t.sorted[f]
 	}
-	at := t.layout.stamps[t.fields[f]]
+	key := t.keys[f]
 	idx := t.sorted[f][:0]
 	for _, it := range t.all {
-		idx = append(idx, ranked{v: t.layout.micros(it.obj, at), it: it})
+		idx = append(idx, ranked{v: key(it.obj), it: it})
 	}
 	slices.SortFunc(idx, func(a, b ranked) int {
 		return cmp.Or(cmp.Compare(a.v, b.v), cmp.Compare(a.it.id, b.it.id))
