@@ -136,7 +136,8 @@ var crashModes = []struct {
 }{
 	{catalog.ByVersion, "tickets", 100},
 	{catalog.WithLookback, "ticket_messages", 100},
-	{catalog.Snapshot, "macros", 10},
+	{catalog.Snapshot, "custom_fields", 3},
+	{catalog.AppendOnly, "events", 100},
 }
 
 // A stop of a Once run while it waits out a 429 (Retry-after) is prompt, reports
@@ -364,7 +365,7 @@ func TestForbiddenEntityStopsAlone(t *testing.T) {
 }
 
 // deniedEntity is the entity TestForbiddenEntityStopsAlone denies.
-const deniedEntity = "satisfaction_surveys"
+const deniedEntity = "voice_calls"
 
 func TestIntervalBounds(t *testing.T) {
 	e := newEnv(t, smallSim)
