@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,12 +31,15 @@ func TestStatusCommand(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2+12 || !strings.HasPrefix(lines[0], "TOPIC") || lines[len(lines)-1] != "total lag: 0" {
+	if len(lines) != 2+3*len(catalog.All()) || !strings.HasPrefix(lines[0], "TOPIC") || lines[len(lines)-1] != "total lag: 0" {
 		t.Fatalf("output:\n%s", out)
 	}
 	for _, l := range lines[1 : len(lines)-1] {
 		f := strings.Fields(l)
-		if !strings.HasPrefix(f[0], p.Prefix) || f[2] == "-" || f[2] != f[3] || f[4] != "0" {
+		// A partition that never held a record (the account's one record fills one of
+		// three) has nothing stored.
+		empty := f[2] == "-" && f[3] == "0"
+		if !strings.HasPrefix(f[0], p.Prefix) || (!empty && f[2] != f[3]) || f[4] != "0" {
 			t.Errorf("line %q: want stored = end, lag 0", l)
 		}
 	}

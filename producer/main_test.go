@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+
 	"os"
 	"strings"
 	"testing"
@@ -34,7 +36,7 @@ func TestStatusCommand(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 5 || !strings.HasPrefix(lines[0], "ENTITY") {
+	if len(lines) != 1+len(catalog.All()) || !strings.HasPrefix(lines[0], "ENTITY") {
 		t.Fatalf("output:\n%s", out)
 	}
 	for _, l := range lines[1:] {

