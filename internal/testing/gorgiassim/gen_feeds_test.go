@@ -9,85 +9,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// h3Entities are the entities whose generators this file checks.
-var h3Entities = []string{"custom_fields", "events", "voice_calls", "voice_call_events", "voice_call_recordings", "account"}
+// feedEntities are the entities whose generators this file checks.
+var feedEntities = []string{"custom_fields", "events", "voice_calls", "voice_call_events", "voice_call_recordings", "account"}
 
-// TestNewEntitiesEncode: every object the generators render, seeded or
-// changed by Advance, with and without Config.ExtraFields, encodes with
-// the entity's schema; without extra fields nothing lands in _extra (the
-// schema covers every field), with them only the extra keys do.
-func TestNewEntitiesEncode(t *testing.T) {
-	reg, err := avrocodec.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range h3Entities {
-		for _, extra := range []bool{false, true} {
-			t.Run(name+map[bool]string{false: "", true: "/extra"}[extra], func(t *testing.T) {
-				e, err := catalog.Lookup(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				enc, err := avrocodec.NewEncoder(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, _ := newTestSim(t, Config{Customers: 60, Tickets: 150, ExtraFields: extra})
-				objs := s.Objects(name)
-				for _, d := range []time.Duration{time.Minute, time.Hour, 30 * time.Hour} {
-					s.Advance(d)
-					objs = append(objs, s.Objects(name)...)
-				}
-				for _, raw := range objs {
-					checkObjectEncodes(t, reg, enc, s, raw, extra)
-				}
-			})
-		}
-	}
-}
-
-// checkObjectEncodes encodes one object and checks its _extra.
-func checkObjectEncodes(t *testing.T, reg *avrocodec.Registry, enc *avrocodec.Encoder, s *Sim, raw []byte, extra bool) {
-	t.Helper()
-	rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: s.Now()}, nil)
-	if err != nil {
-		t.Fatalf("encode %.300s: %v", raw, err)
-	}
-	_, row, err := reg.DecodeRow(rec.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := row[len(row)-1].(string)
-	switch {
-	case !extra && got != "":
-		t.Fatalf("_extra %s for %.300s", got, raw)
-	case extra:
-		var m map[string]any
-		if err := json.Unmarshal([]byte(got), &m); err != nil || len(m) != 2 || m["x_sim_flag"] != true {
-			t.Fatalf("_extra %q, want the two extra keys", got)
-		}
-	}
-}
-
-// TestNewEntitiesAdvance: every Advance, short or long, changes every one
+// TestFeedsAdvance: every Advance, short or long, changes every one
 // of these entities; snapshot entities change content, append-only ones
 // only grow, with creation times never behind what was already listed
 // (so a created_datetime[gte] watermark misses nothing).
-func TestNewEntitiesAdvance(t *testing.T) {
+func TestFeedsAdvance(t *testing.T) {
 	t.Parallel()
 	s, clk := newTestSim(t, Config{Customers: 40, Tickets: 80})
 	for i, d := range []time.Duration{time.Minute, 0, time.Hour, time.Second, 26 * time.Hour, 10 * time.Minute} {
 		before := map[string]map[int64]json.RawMessage{}
-		for _, name := range h3Entities {
+		for _, name := range feedEntities {
 			before[name] = rawByID(t, s, name)
 		}
 		clk.Add(time.Second)
 		ch := s.Advance(d)
-		for _, name := range h3Entities {
+		for _, name := range feedEntities {
 			e, _ := catalog.Lookup(name)
 			after := rawByID(t, s, name)
 			changed := 0

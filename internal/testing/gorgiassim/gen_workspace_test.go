@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,73 +12,9 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// h2Entities are the catalog entities whose generators are gen_views.go,
+// workspaceEntities are the catalog entities whose generators are gen_views.go,
 // gen_integrations.go, gen_jobs.go and gen_widgets.go.
-var h2Entities = []string{"views", "integrations", "jobs", "widgets"}
-
-// TestNewEntitiesH2Encode: every object of the four entities, seeded and
-// after a few Advance calls, encodes with the entity's Avro schema; with
-// ExtraFields off nothing lands in _extra (the schema covers every field
-// the simulator sends), with it on exactly the two extra keys do.
-func TestNewEntitiesH2Encode(t *testing.T) {
-	reg, err := avrocodec.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, extra := range []bool{false, true} {
-		s, _ := newTestSim(t, Config{ExtraFields: extra})
-		for range 4 {
-			s.Advance(45 * time.Minute)
-		}
-		m := avrocodec.Meta{Domain: "acme", ExtractedAt: s.Now(), AsOf: s.Now()}
-		for _, name := range h2Entities {
-			t.Run(name+"/extra="+strconv.FormatBool(extra), func(t *testing.T) {
-				e, err := catalog.Lookup(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				enc, err := avrocodec.NewEncoder(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, raw := range s.Objects(name) {
-					checkEncodes(t, reg, enc, raw, m, extra)
-				}
-			})
-		}
-	}
-}
-
-// checkEncodes encodes one object, decodes the record and checks its id
-// and _extra.
-func checkEncodes(t *testing.T, reg *avrocodec.Registry, enc *avrocodec.Encoder, raw []byte, m avrocodec.Meta, extra bool) {
-	t.Helper()
-	rec, err := enc.Encode(raw, m, nil)
-	if err != nil {
-		t.Fatalf("encode %s: %v", raw, err)
-	}
-	d, err := reg.Decode(rec.Value)
-	if err != nil {
-		t.Fatalf("decode %s: %v", raw, err)
-	}
-	if d.Value["id"] != idOf(t, raw) {
-		t.Fatalf("id %v, want %d", d.Value["id"], idOf(t, raw))
-	}
-	got := union(d.Value["_extra"])
-	if !extra {
-		if got != nil {
-			t.Fatalf("_extra %v for %s", got, raw)
-		}
-		return
-	}
-	var keys map[string]any
-	if s, ok := got.(string); !ok || json.Unmarshal([]byte(s), &keys) != nil {
-		t.Fatalf("_extra %v is not a JSON object", got)
-	}
-	if k := slices.Sorted(maps.Keys(keys)); !slices.Equal(k, []string{"x_sim_flag", "x_sim_info"}) {
-		t.Fatalf("_extra keys %v, want the two extra fields", k)
-	}
-}
+var workspaceEntities = []string{"views", "integrations", "jobs", "widgets"}
 
 // union unwraps goavro's {branch: value} form of a nullable value.
 func union(v any) any {
@@ -91,12 +26,12 @@ func union(v any) any {
 	return v
 }
 
-// TestNewEntitiesH2Advance: every Advance, even of zero length, edits or
+// TestWorkspaceAdvance: every Advance, even of zero length, edits or
 // adds objects of each of the four entities; untouched objects are byte
 // for byte unchanged; touched integrations and widgets carry a new
 // updated_datetime, and touched jobs a derived version (as the encoder
 // computes it) inside the batch and later than the one before.
-func TestNewEntitiesH2Advance(t *testing.T) {
+func TestWorkspaceAdvance(t *testing.T) {
 	s, _ := newTestSim(t, Config{Customers: 60, Tickets: 150})
 	jobs := mustEntity(t, "jobs")
 	enc, err := avrocodec.NewEncoder(jobs)
@@ -105,7 +40,7 @@ func TestNewEntitiesH2Advance(t *testing.T) {
 	}
 	for _, d := range []time.Duration{0, time.Minute, 20 * time.Minute, time.Hour, 6 * time.Hour, 48 * time.Hour} {
 		before := map[string]map[int64]json.RawMessage{}
-		for _, name := range h2Entities {
+		for _, name := range workspaceEntities {
 			before[name] = rawByID(t, s, name)
 		}
 		oldVersions := jobVersions(t, enc, before["jobs"], s.Now())
@@ -113,7 +48,7 @@ func TestNewEntitiesH2Advance(t *testing.T) {
 		// Whole-second stamps round up, and in a short batch they can push
 		// later stamps past To by a few seconds: the bound is the latest stamp.
 		asOf := later(ch.To.Add(time.Second), s.last)
-		for _, name := range h2Entities {
+		for _, name := range workspaceEntities {
 			touched := ch.IDs(name)
 			if len(touched) == 0 {
 				t.Fatalf("Advance(%v) changed no %s", d, name)
@@ -182,10 +117,10 @@ func jobVersions(t *testing.T, enc *avrocodec.Encoder, objs map[int64]json.RawMe
 	return out
 }
 
-// TestNewEntitiesH2JobLifecycle: after Advance calls of varied lengths,
+// TestWorkspaceJobLifecycle: after Advance calls of varied lengths,
 // every job's status agrees with its timestamps, every job older than a
 // day has ended, and the statuses seen cover the whole lifecycle.
-func TestNewEntitiesH2JobLifecycle(t *testing.T) {
+func TestWorkspaceJobLifecycle(t *testing.T) {
 	s, _ := newTestSim(t, Config{})
 	seen := map[string]bool{}
 	steps := []time.Duration{time.Minute, 10 * time.Minute, time.Hour, 30 * time.Hour}
@@ -243,10 +178,10 @@ func checkJob(t *testing.T, m map[string]any) {
 	}
 }
 
-// TestNewEntitiesH2Relations: the ids the four entities hold name real
+// TestWorkspaceRelations: the ids the four entities hold name real
 // objects, and the integrations other entities name exist with the right
 // type.
-func TestNewEntitiesH2Relations(t *testing.T) {
+func TestWorkspaceRelations(t *testing.T) {
 	s, _ := newTestSim(t, Config{Customers: 60, Tickets: 150})
 	s.Advance(time.Hour)
 	ints := truth(t, s, Integrations)
@@ -354,12 +289,12 @@ func asSlice(v any) []any {
 	return xs
 }
 
-// TestNewEntitiesH2Determinism: the same seed gives the same objects, and
+// TestWorkspaceDeterminism: the same seed gives the same objects, and
 // another seed other ones (sizes: views, integrations and widgets are
 // fixed lists, jobs follow Config.Tickets).
-func TestNewEntitiesH2Determinism(t *testing.T) {
+func TestWorkspaceDeterminism(t *testing.T) {
 	a, b, c := New(Config{Seed: 3}), New(Config{Seed: 3}), New(Config{Seed: 4})
-	for _, name := range h2Entities {
+	for _, name := range workspaceEntities {
 		oa, ob, oc := a.Objects(name), b.Objects(name), c.Objects(name)
 		if !slices.EqualFunc(oa, ob, sameJSON) {
 			t.Errorf("%s differs between equal seeds", name)
@@ -382,14 +317,14 @@ func TestNewEntitiesH2Determinism(t *testing.T) {
 	}
 }
 
-// TestNewEntitiesH2Timestamps: the seeded objects' timestamps lie in the
+// TestWorkspaceTimestamps: the seeded objects' timestamps lie in the
 // history (scheduled_datetime may lie ahead), ids grow with
 // created_datetime, and an object never mixes naive and zoned forms.
-func TestNewEntitiesH2Timestamps(t *testing.T) {
+func TestWorkspaceTimestamps(t *testing.T) {
 	cfg := Config{}.withDefaults()
 	s := New(cfg)
 	begin := cfg.Start.Add(-cfg.History)
-	for _, name := range h2Entities {
+	for _, name := range workspaceEntities {
 		var prev time.Time
 		for _, raw := range s.Objects(name) {
 			m := obj(t, raw)

@@ -9,85 +9,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
-	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// h1Entities are the catalog names of the users, teams, tags, macros and
+// teamSetupEntities are the catalog names of the users, teams, tags, macros and
 // rules generators.
-var h1Entities = []string{"users", "teams", "tags", "macros", "rules"}
+var teamSetupEntities = []string{"users", "teams", "tags", "macros", "rules"}
 
-// TestH1ObjectsEncode: every object of the five entities, seeded and after
-// Advance, with and without extra fields, encodes with the entity's schema;
-// _extra is empty unless the simulator adds unknown fields, and then holds
-// exactly those.
-func TestH1ObjectsEncode(t *testing.T) {
-	reg, err := avrocodec.NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range h1Entities {
-		for _, extra := range []bool{false, true} {
-			t.Run(name+map[bool]string{false: "", true: "/extra"}[extra], func(t *testing.T) {
-				e, err := catalog.Lookup(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				enc, err := avrocodec.NewEncoder(e)
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, _ := newTestSim(t, Config{Customers: 60, Tickets: 150, ExtraFields: extra})
-				objs := s.Objects(name)
-				for range 3 {
-					s.Advance(time.Hour)
-					objs = append(objs, s.Objects(name)...)
-				}
-				for _, raw := range objs {
-					h1CheckEncodes(t, reg, enc, raw, extra)
-				}
-			})
-		}
-	}
-}
-
-// h1CheckEncodes encodes and decodes one object and checks its _extra.
-func h1CheckEncodes(t *testing.T, reg *avrocodec.Registry, enc *avrocodec.Encoder, raw []byte, extra bool) {
-	t.Helper()
-	rec, err := enc.Encode(raw, avrocodec.Meta{Domain: "acme", ExtractedAt: time.Now()}, nil)
-	if err != nil {
-		t.Fatalf("encode %s: %v", raw, err)
-	}
-	d, err := reg.Decode(rec.Value)
-	if err != nil {
-		t.Fatalf("decode %d: %v", rec.ID, err)
-	}
-	got := ""
-	if v, ok := d.Value["_extra"].(map[string]any); ok {
-		got, _ = v["string"].(string)
-	}
-	want := ""
-	if extra {
-		want = `{"x_sim_flag":true,"x_sim_info":{"a":1}}`
-	}
-	if got != want {
-		t.Fatalf("object %d: _extra %q, want %q (the schema misses a field the simulator sends)", rec.ID, got, want)
-	}
-}
-
-// TestH1AdvanceChangesEveryEntity: every Advance, however short, creates
+// TestTeamSetupAdvanceChangesEveryEntity: every Advance, however short, creates
 // or changes objects of each of the five entities, and reports exactly the
 // objects whose JSON changed or that are new.
-func TestH1AdvanceChangesEveryEntity(t *testing.T) {
+func TestTeamSetupAdvanceChangesEveryEntity(t *testing.T) {
 	for _, cfg := range []Config{{}, {Customers: 30, Tickets: 40}, {Customers: -1}} {
 		s, _ := newTestSim(t, cfg)
 		for i, d := range []time.Duration{time.Hour, 0, time.Minute, 24 * time.Hour, time.Microsecond} {
 			before := map[string]map[int64]json.RawMessage{}
-			for _, name := range h1Entities {
+			for _, name := range teamSetupEntities {
 				before[name] = rawByID(t, s, name)
 			}
 			ch := s.Advance(d)
-			for _, name := range h1Entities {
+			for _, name := range teamSetupEntities {
 				var changed []int64
 				for id, raw := range rawByID(t, s, name) {
 					if old, ok := before[name][id]; !ok || !bytes.Equal(old, raw) {
@@ -106,45 +46,45 @@ func TestH1AdvanceChangesEveryEntity(t *testing.T) {
 	}
 }
 
-// TestH1Relations: the five entities agree with each other and with the
+// TestTeamSetupRelations: the five entities agree with each other and with the
 // tickets and messages: agents, teams, tags, macros and rules cited
 // anywhere exist, with the same names; usage counts match.
-func TestH1Relations(t *testing.T) {
+func TestTeamSetupRelations(t *testing.T) {
 	s, _ := newTestSim(t, Config{})
-	h1CheckRelations(t, s)
+	teamSetupCheckRelations(t, s)
 	for range 4 {
 		s.Advance(6 * time.Hour)
-		h1CheckRelations(t, s)
+		teamSetupCheckRelations(t, s)
 	}
 }
 
-func h1CheckRelations(t *testing.T, s *Sim) {
+func teamSetupCheckRelations(t *testing.T, s *Sim) {
 	t.Helper()
 	users, teams, tags := truth(t, s, Users), truth(t, s, Teams), truth(t, s, Tags)
 	macros, rules := truth(t, s, Macros), truth(t, s, Rules)
 	tagUse, macroUse := map[int64]int{}, map[int64]int{}
 	for _, tk := range truth(t, s, Tickets) {
 		if a, ok := tk["assignee_user"].(map[string]any); ok {
-			h1SameAs(t, users, a, "email", "name", "firstname", "lastname", "meta")
+			teamSetupSameAs(t, users, a, "email", "name", "firstname", "lastname", "meta")
 		}
 		if a, ok := tk["assignee_team"].(map[string]any); ok {
-			h1SameAs(t, teams, a, "name", "decoration")
+			teamSetupSameAs(t, teams, a, "name", "decoration")
 		}
 		for _, x := range tk["tags"].([]any) {
 			tg := x.(map[string]any)
-			tagUse[h1ID(tg)]++
-			h1SameAs(t, tags, tg, "name", "uri", "decoration")
+			tagUse[teamSetupID(tg)]++
+			teamSetupSameAs(t, tags, tg, "name", "uri", "decoration")
 		}
 	}
 	for _, m := range truth(t, s, Messages) {
 		for _, x := range m["macros"].([]any) {
-			macroUse[h1ID(x.(map[string]any))]++
+			macroUse[teamSetupID(x.(map[string]any))]++
 		}
 		if id, ok := m["rule_id"].(float64); ok && rules[int64(id)] == nil {
 			t.Fatalf("message %v: unknown rule %v", m["id"], id)
 		}
 		if m["from_agent"] == true {
-			h1SameAs(t, users, m["sender"].(map[string]any), "email", "name")
+			teamSetupSameAs(t, users, m["sender"].(map[string]any), "email", "name")
 		}
 	}
 	for id, tg := range tags {
@@ -159,20 +99,20 @@ func h1CheckRelations(t *testing.T, s *Sim) {
 	}
 	for _, tm := range teams {
 		for _, x := range tm["members"].([]any) {
-			h1SameAs(t, users, x.(map[string]any), "email", "name", "meta")
+			teamSetupSameAs(t, users, x.(map[string]any), "email", "name", "meta")
 		}
 	}
 	for _, ru := range rules {
-		h1CheckRuleRefs(t, ru, macros, teams)
+		teamSetupCheckRuleRefs(t, ru, macros, teams)
 	}
 }
 
-func h1ID(m map[string]any) int64 { return int64(m["id"].(float64)) }
+func teamSetupID(m map[string]any) int64 { return int64(m["id"].(float64)) }
 
-// h1SameAs: the embedded copy has the same keys as the object with its id.
-func h1SameAs(t *testing.T, objs map[int64]map[string]any, copy map[string]any, keys ...string) {
+// teamSetupSameAs: the embedded copy has the same keys as the object with its id.
+func teamSetupSameAs(t *testing.T, objs map[int64]map[string]any, copy map[string]any, keys ...string) {
 	t.Helper()
-	o, ok := objs[h1ID(copy)]
+	o, ok := objs[teamSetupID(copy)]
 	if !ok {
 		t.Fatalf("embedded object %v does not exist", copy)
 	}
@@ -185,8 +125,8 @@ func h1SameAs(t *testing.T, objs map[int64]map[string]any, copy map[string]any, 
 	}
 }
 
-// h1CheckRuleRefs: macros and teams a rule's code uses exist.
-func h1CheckRuleRefs(t *testing.T, ru map[string]any, macros, teams map[int64]map[string]any) {
+// teamSetupCheckRuleRefs: macros and teams a rule's code uses exist.
+func teamSetupCheckRuleRefs(t *testing.T, ru map[string]any, macros, teams map[int64]map[string]any) {
 	t.Helper()
 	code := ru["code"].(string)
 	for key, objs := range map[string]map[int64]map[string]any{"macro_id: ": macros, "team_id: ": teams} {
@@ -205,36 +145,36 @@ func h1CheckRuleRefs(t *testing.T, ru map[string]any, macros, teams map[int64]ma
 	}
 }
 
-// TestH1RuleASTMatchesCode: every node of code_ast spans the code it
+// TestTeamSetupRuleASTMatchesCode: every node of code_ast spans the code it
 // stands for: literals their raw text, identifiers their name.
-func TestH1RuleASTMatchesCode(t *testing.T) {
+func TestTeamSetupRuleASTMatchesCode(t *testing.T) {
 	s, _ := newTestSim(t, Config{})
 	s.Advance(24 * time.Hour)
 	for _, ru := range truth(t, s, Rules) {
 		lines := strings.Split(ru["code"].(string), "\n")
-		n := h1WalkAST(t, ru["code_ast"], lines)
+		n := teamSetupWalkAST(t, ru["code_ast"], lines)
 		if n < 8 {
 			t.Fatalf("rule %v: only %d leaf nodes in code_ast", ru["id"], n)
 		}
 	}
 }
 
-// h1WalkAST checks the leaves under node against the code lines and
+// teamSetupWalkAST checks the leaves under node against the code lines and
 // returns how many it checked.
-func h1WalkAST(t *testing.T, node any, lines []string) int {
+func teamSetupWalkAST(t *testing.T, node any, lines []string) int {
 	t.Helper()
 	switch x := node.(type) {
 	case []any:
 		n := 0
 		for _, v := range x {
-			n += h1WalkAST(t, v, lines)
+			n += teamSetupWalkAST(t, v, lines)
 		}
 		return n
 	case map[string]any:
 		n := 0
 		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if k != "loc" {
-				n += h1WalkAST(t, x[k], lines)
+				n += teamSetupWalkAST(t, x[k], lines)
 			}
 		}
 		want, ok := x["raw"].(string)
@@ -255,9 +195,9 @@ func h1WalkAST(t *testing.T, node any, lines []string) int {
 	return 0
 }
 
-// TestH1SeededTimes: seeded timestamps lie in the history, ids grow with
+// TestTeamSetupSeededTimes: seeded timestamps lie in the history, ids grow with
 // created_datetime, and the sizes are the documented fixed ones.
-func TestH1SeededTimes(t *testing.T) {
+func TestTeamSetupSeededTimes(t *testing.T) {
 	cfg := Config{History: 3 * time.Hour}.withDefaults()
 	s, _ := newTestSim(t, cfg)
 	begin := cfg.Start.Add(-cfg.History)
@@ -265,7 +205,7 @@ func TestH1SeededTimes(t *testing.T) {
 		"users": 1 + len(agentNames) + len(laterStaff), "teams": len(teamPool) + len(laterTeams),
 		"tags": len(tagPool) + seededNewTags, "macros": 3*len(topics) + len(generalMacros), "rules": 20,
 	}
-	for _, name := range h1Entities {
+	for _, name := range teamSetupEntities {
 		objs := s.Objects(name)
 		if len(objs) != sizes[name] {
 			t.Errorf("%s: %d objects, want %d", name, len(objs), sizes[name])
