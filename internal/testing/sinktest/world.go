@@ -1,6 +1,8 @@
 package sinktest
 
 import (
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+
 	"context"
 	"log/slog"
 	"testing"
@@ -30,10 +32,11 @@ func NewWorld(t testing.TB, simCfg gorgiassim.Config, opts ...kfake.Opt) *World 
 	return &World{Env: testenv.New(t, simCfg, opts...)}
 }
 
-// Produce runs the real producer once over the simulator.
-func (w *World) Produce() {
+// Produce runs the real producer once over the simulator: over entities, or every
+// entity when none are given.
+func (w *World) Produce(entities ...catalog.Entity) {
 	w.T.Helper()
-	p, err := producer.New(producer.Config{Domain: testenv.Domain, TopicPrefix: w.Prefix, Once: true, Logger: Logger(),
+	p, err := producer.New(producer.Config{Domain: testenv.Domain, TopicPrefix: w.Prefix, Once: true, Logger: Logger(), Entities: entities,
 		Topics: producer.TopicConfig{Partitions: 3, ReplicationFactor: 1}}, w.Client(), w.KOpts)
 	if err != nil {
 		w.T.Fatal(err)
