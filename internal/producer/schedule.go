@@ -59,29 +59,40 @@ func (s *schedule) next(ctx context.Context) (dueSweep, bool) {
 			s.mu.Unlock()
 			return dueSweep{}, false
 		}
-		var wait <-chan time.Time
+		wait := time.Duration(-1) // no entity waits: only a wake helps
 		if len(s.due) > 0 {
-			if d := time.Until(s.due[0].at); d <= 0 {
+			if wait = time.Until(s.due[0].at); wait <= 0 {
 				first := s.due[0]
 				s.due = s.due[1:]
 				s.running++
 				s.mu.Unlock()
 				return first, true
-			} else {
-				t := time.NewTimer(d)
-				defer t.Stop()
-				wait = t.C
 			}
 		}
 		wake := s.wake
 		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, wake, wait) {
 			return dueSweep{}, false
-		case <-wake:
-		case <-wait:
 		}
 	}
+}
+
+// sleep waits until wake is closed or d has passed (d < 0: until wake only); it
+// returns false when ctx ended first.
+func sleep(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-timeout:
+	}
+	return true
 }
 
 // finished ends a sweep of d; again, when not zero, is when the entity is due next.
