@@ -48,7 +48,8 @@
 // result of a script is its last statement if that is a SELECT. BEGIN [TRANSACTION]
 // … COMMIT [TRANSACTION] / ROLLBACK [TRANSACTION] is all-or-nothing; a script that
 // ends inside a transaction rolls it back; any error rolls back and fails the job
-// with reason invalidQuery and DuckDB's message. DDL on permanent tables is refused
+// with reason invalidQuery and DuckDB's message (a table that does not exist: 404
+// notFound, "Not found: Table p:d.t was not found in location US", as BigQuery). DDL on permanent tables is refused
 // inside a transaction. Table-level conflicts follow BigQuery: while a transaction
 // has mutated table T (INSERT, UPDATE, DELETE, MERGE, TRUNCATE), another
 // transaction that mutates T is aborted with reason invalidQuery and "Transaction is

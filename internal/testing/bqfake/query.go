@@ -68,6 +68,9 @@ var duckErrPrefix = regexp.MustCompile(`^[A-Za-z ]+ Error: `)
 
 // runScript runs the statements of a query job on a dedicated DuckDB connection with
 // BigQuery's script semantics and finishes the job.
+// missingTable matches DuckDB's error for a table that does not exist.
+var missingTable = regexp.MustCompile(`Table with name (\S+) does not exist`)
+
 func (s *Server) runScript(j *job, stmts []*stmt, defDS string) {
 	ctx := s.ctx
 	res, dml, hasDML, err := s.execScript(ctx, j, stmts, defDS)
@@ -82,7 +85,13 @@ func (s *Server) runScript(j *job, stmts []*stmt, defDS string) {
 	s.mu.Unlock()
 	if err != nil {
 		var ae *apiError
-		if !errors.As(err, &ae) {
+		switch {
+		case errors.As(err, &ae):
+		case missingTable.MatchString(err.Error()):
+			// BigQuery fails a query on a table that does not exist with notFound.
+			name := missingTable.FindStringSubmatch(err.Error())[1]
+			ae = &apiError{404, "notFound", "Not found: Table " + s.project + ":" + name + " was not found in location US"}
+		default:
 			ae = &apiError{400, "invalidQuery", err.Error()}
 		}
 		s.finishJob(j, ae)
