@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // teamSetupEntities are the catalog names of the users, teams, tags, macros and
