@@ -77,3 +77,39 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, tc TopicConfig, entityT
 		"max.message.bytes": kadm.StringPtr(strconv.Itoa(stateMaxBytes)),
 	}, stateTopic)
 }
+
+// raiseStateLimit sets max.message.bytes of an existing state topic to stateMaxBytes
+// when it is lower (a topic created before snapshot entities existed has the broker's
+// 1 MB default). The caller logs a failure and goes on: only snapshot lists of more
+// than ~60,000 objects need it.
+func raiseStateLimit(ctx context.Context, adm *kadm.Client, stateTopic string) error {
+	rcs, err := adm.DescribeTopicConfigs(ctx, stateTopic)
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", stateTopic, err)
+	}
+	rc, err := rcs.On(stateTopic, nil)
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return fmt.Errorf("describe %s: %w", stateTopic, err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == "max.message.bytes" && c.Value != nil {
+			if n, err := strconv.Atoi(*c.Value); err == nil && n >= stateMaxBytes {
+				return nil
+			}
+		}
+	}
+	resp, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: kadm.StringPtr(strconv.Itoa(stateMaxBytes))}}, stateTopic)
+	if err == nil {
+		var r kadm.AlterConfigsResponse
+		if r, err = resp.On(stateTopic, nil); err == nil {
+			err = r.Err
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("raise max.message.bytes of %s: %w", stateTopic, err)
+	}
+	return nil
+}

@@ -311,6 +311,11 @@ func (p *Producer) setup(ctx context.Context) error {
 		return fmt.Errorf("kafka admin client: %w", err)
 	}
 	err = ensureTopics(ctx, adm, p.cfg.Topics, topics, stateTopic)
+	if err == nil {
+		if lerr := raiseStateLimit(ctx, adm, stateTopic); lerr != nil {
+			log.Warn("the state topic keeps its record size limit: snapshots of very long lists may fail to commit", "err", lerr)
+		}
+	}
 	adm.Close()
 	if err != nil {
 		return err

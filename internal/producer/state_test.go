@@ -1,8 +1,15 @@
 package producer
 
 import (
+	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 )
 
 func TestSegmentCovers(t *testing.T) {
@@ -182,4 +189,40 @@ func snapshotCoverage(st *EntityState, diagonal ...bool) string {
 	}
 	b, _ := json.Marshal(string(out))
 	return string(b)
+}
+
+// A state topic created before snapshot entities existed, with the broker's default
+// record size limit, gets the limit a snapshot state needs when the producer starts.
+func TestStateTopicLimitRaised(t *testing.T) {
+	e := newEnv(t, smallSim)
+	adm, err := kadm.NewOptClient(e.KOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ctx := context.Background()
+	state := StateTopic(e.Prefix)
+	if _, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, state); err != nil {
+		t.Fatal(err)
+	}
+	limit := func() string {
+		rcs, err := adm.DescribeTopicConfigs(ctx, state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, _ := rcs.On(state, nil)
+		for _, c := range rc.Configs {
+			if c.Key == "max.message.bytes" && c.Value != nil {
+				return *c.Value
+			}
+		}
+		return ""
+	}
+	if got := limit(); got == strconv.Itoa(stateMaxBytes) {
+		t.Fatalf("the new topic already has %s", got)
+	}
+	e.mustRun(e.config(func(c *Config) { c.Entities = []catalog.Entity{testenv.Entity(t, "tags")} }))
+	if got := limit(); got != strconv.Itoa(stateMaxBytes) {
+		t.Fatalf("state topic max.message.bytes %s, want %d", got, stateMaxBytes)
+	}
 }
