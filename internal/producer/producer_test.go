@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -541,5 +542,69 @@ func TestZombieIsFenced(t *testing.T) {
 				e2.checkExact(en)
 			}
 		})
+	}
+}
+
+// sweepCounter counts finished sweeps per entity (a producer Observer).
+type sweepCounter struct {
+	mu    sync.Mutex
+	swept map[string]int
+}
+
+func (c *sweepCounter) StateLoaded(map[string]time.Time) {}
+func (c *sweepCounter) PageCommitted(string, int)        {}
+func (c *sweepCounter) SweepDone(entity string, _ time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.swept[entity]++
+}
+
+// sweptAll reports whether every entity but skip finished n sweeps.
+func (c *sweepCounter) sweptAll(n int, skip string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range catalog.All() {
+		if e.Name != skip && c.swept[e.Name] < n {
+			return false
+		}
+	}
+	return true
+}
+
+// In continuous mode a forbidden entity stops alone: every other entity keeps being
+// swept round after round, and the stopped run reports the failed entity (exit 1),
+// not a clean stop.
+func TestContinuousForbiddenEntity(t *testing.T) {
+	denied := testenv.Entity(t, deniedEntity)
+	e := newEnv(t, smallSim)
+	e.Sim.Deny(denied.Resource)
+	counter := &sweepCounter{swept: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- e.run(ctx, e.config(func(c *Config) {
+			c.Once, c.PollInterval, c.SnapshotInterval, c.Metrics = false, 50*time.Millisecond, 50*time.Millisecond, counter
+		}), nil)
+	}()
+	guard := time.After(time.Minute) // hang guard only
+	for !counter.sweptAll(2, denied.Name) {
+		select {
+		case err := <-done:
+			t.Fatalf("continuous run ended early: %v", err)
+		case <-guard:
+			t.Fatalf("not every other entity was swept twice: %v", counter.swept)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	err := <-done
+	if !errors.Is(err, ErrEntityFailed) || !errors.Is(err, gorgias.ErrForbidden) || !strings.Contains(err.Error(), denied.Name) {
+		t.Fatalf("stopped continuous run: %v, want ErrEntityFailed naming %s", err, denied.Name)
+	}
+	for _, en := range catalog.All() {
+		if en.Name != denied.Name {
+			e.checkExact(en)
+		}
 	}
 }
