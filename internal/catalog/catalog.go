@@ -140,6 +140,7 @@ var entities = []Entity{
 	{
 		Name: "macros", Resource: "macros", Mode: Snapshot, Scope: "macros:read",
 		SortField: createdField, VersionField: ExtractedField,
+		PassParam: "archived", PassValues: "false,true", // the list hides archived macros by default
 		Doc: "Gorgias macros: canned replies and actions (latest content per id)",
 	},
 	{

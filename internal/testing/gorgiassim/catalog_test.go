@@ -128,7 +128,7 @@ func checkOrders(t *testing.T, s *Sim, e catalog.Entity) {
 				q["order_by"] = order
 			}
 			got := walk(t, s, e.Resource, q, nil)
-			if want := wantIDs(t, s, e.Resource, order, matching(pass)); !slices.Equal(got, want) {
+			if want := wantIDs(t, s, e.Resource, order, matching(e, pass)); !slices.Equal(got, want) {
 				t.Fatalf("%s %v: paged ids differ from the truth's order:\n got %v\nwant %v", order, pass, got, want)
 			}
 		}
@@ -159,7 +159,11 @@ func checkPasses(t *testing.T, s *Sim, e catalog.Entity) {
 	if e.PassParam == "" {
 		return
 	}
-	for _, q := range []map[string]string{{}, {e.PassParam: "Nope"}} {
+	bad := []map[string]string{{e.PassParam: "Nope"}}
+	if !slices.ContainsFunc(specs[e.Name].flags, func(f flagFilter) bool { return f.param == e.PassParam }) {
+		bad = append(bad, map[string]string{}) // a required parameter (a flag has a default)
+	}
+	for _, q := range bad {
 		if r := get(t, s, listURL(e.Resource, q), true); r.status != 400 {
 			t.Fatalf("%v: status %d, want 400", q, r.status)
 		} else if !strings.Contains(string(r.body), e.PassParam) {
@@ -260,9 +264,16 @@ func checkSingleEntity(t *testing.T, s *Sim, e catalog.Entity, truth []json.RawM
 }
 
 // matching keeps the objects whose fields equal the pass parameters.
-func matching(pass map[string]string) func(map[string]any) bool {
+func matching(e catalog.Entity, pass map[string]string) func(map[string]any) bool {
 	return func(m map[string]any) bool {
 		for k, v := range pass {
+			if i := slices.IndexFunc(specs[e.Name].flags, func(f flagFilter) bool { return f.param == k }); i >= 0 {
+				// A flag: its stamp is set, or not.
+				if (m[specs[e.Name].flags[i].stamp] != nil) != (v == "true") {
+					return false
+				}
+				continue
+			}
 			if m[k] != v {
 				return false
 			}

@@ -40,8 +40,11 @@
 //   - Passes: string-valued filters (genSpec.enums) keep the objects whose
 //     string field of the same name has the value; a required one answers
 //     400 without it (custom fields' object_type=Ticket|Customer), a value
-//     outside the list 400 too. Every catalog PassParam/PassValues must be
-//     served this way.
+//     outside the list 400 too. Boolean filters (genSpec.flags) keep the
+//     objects whose stamp field is set ("true") or not ("false"), with a
+//     default when absent (macros' archived, default false: archived macros
+//     are listed only on request). Every catalog PassParam/PassValues must
+//     be served one of these ways.
 //   - Single objects (catalog Single, the account): the model has no id
 //     (its one object is catalog.SingleKey for Objects and IDs); the
 //     resource answers the bare object, nothing below it; Deny("account")

@@ -21,6 +21,7 @@ func init() {
 		entity: "macros", model: macroObj{},
 		firstID: macroFirstID - 10, idGap: 10, salt: 0x48e1b7d09c35,
 		needs: []string{Messages, Tags},
+		flags: []flagFilter{{param: "archived", stamp: "archived_datetime"}},
 		make:  func(s *Sim, t *table) generator { return &macroGen{s: s, t: t} },
 	})
 }
@@ -109,6 +110,15 @@ func (g *macroGen) seed(r *rand.Rand) {
 	}
 	for i, sp := range generalMacros {
 		g.t.add(g.newMacro(r, g.t.newID(r), sp, at(0.35+0.55*float64(i)/float64(len(generalMacros))), end))
+	}
+	// The holiday macro was archived after the holidays (the list shows it only with
+	// archived=true).
+	for _, m := range objectsOf[*macroObj](g.t) {
+		if m.spec.name == "Holiday hours" {
+			archived := m.CreatedDatetime.t.Add(end.Sub(m.CreatedDatetime.t) / 2)
+			m.ArchivedDatetime, m.UpdatedDatetime = mk(archived, m.form), mk(archived, m.form)
+			g.t.changed(m)
+		}
 	}
 	g.recount()
 }
@@ -200,6 +210,22 @@ func (g *macroGen) plan(b *batch) {
 		return func(at time.Time) { g.edit(all[j], at) }
 	})
 	b.at(b.to, func(time.Time) { g.recount() })
+	if len(all) > 0 && b.r.IntN(3) == 0 { // now and then an agent archives a macro, or restores one
+		m := all[b.r.IntN(len(all))]
+		b.at(b.when(), func(at time.Time) { g.archive(m, at) })
+	}
+}
+
+// archive archives m (the list hides it unless asked with archived=true), or
+// restores it when it was archived; updated_datetime moves either way.
+func (g *macroGen) archive(m *macroObj, at time.Time) {
+	if m.ArchivedDatetime.isSet() {
+		m.ArchivedDatetime = stamp{}
+	} else {
+		m.ArchivedDatetime = g.s.stampAt(at, m.form)
+	}
+	m.UpdatedDatetime = g.s.stampAt(at, m.form)
+	g.t.changed(m)
 }
 
 // edit changes the sign-off, the urgent tag or the external id, and bumps

@@ -103,7 +103,7 @@ func TestPagingEveryOrder(t *testing.T) {
 				var got []int64
 				for _, pass := range passParams(e) {
 					ids := walk(t, s, e.Resource, withParams(pass, "limit", "100", "order_by", order), nil)
-					if want := wantIDs(t, s, e.Resource, order, matching(pass)); !slices.Equal(ids, want) {
+					if want := wantIDs(t, s, e.Resource, order, matching(e, pass)); !slices.Equal(ids, want) {
 						t.Fatalf("%v: got %d ids, want %d; orders differ", pass, len(ids), len(want))
 					}
 					got = append(got, ids...)

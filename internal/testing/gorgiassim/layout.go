@@ -72,6 +72,11 @@ func (l *layout) micros(obj any, index []int) int64 {
 	return l.field(obj, index).Addr().Interface().(*stamp).micros()
 }
 
+// isSet reports whether the stamp field at index is not null.
+func (l *layout) isSet(obj any, index []int) bool {
+	return l.field(obj, index).Addr().Interface().(*stamp).isSet()
+}
+
 // sortKey returns how to read the sort value of field name: the
 // microseconds of a stamp or the value of an int64 field; nil when the
 // model has neither.
@@ -109,6 +114,11 @@ func (l *layout) check(entity string, single bool, sortFields []string, spec gen
 	for _, e := range spec.enums {
 		if l.strs[e.param] == nil {
 			fail(fmt.Sprintf("string field tagged json:%q (an enum filter)", e.param))
+		}
+	}
+	for _, f := range spec.flags {
+		if l.stamps[f.stamp] == nil {
+			fail(fmt.Sprintf("stamp field tagged json:%q (a flag filter)", f.stamp))
 		}
 	}
 	for _, f := range spec.ranges {

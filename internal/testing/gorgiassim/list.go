@@ -157,6 +157,11 @@ func (t *table) parseFilters(q url.Values, pq *pageQuery) *answer {
 		return bad
 	}
 	checks = append(checks, enumChecks...)
+	flagChecks, bad := t.parseFlags(q)
+	if bad != nil {
+		return bad
+	}
+	checks = append(checks, flagChecks...)
 	pq.lo, pq.hi = math.MinInt64, math.MaxInt64
 	for field, r := range t.ranges {
 		lo, hi, bad := parseRange(q, field)
@@ -187,6 +192,25 @@ func (t *table) parseFilters(q url.Values, pq *pageQuery) *answer {
 
 // parseEnums reads the enum filters: a value outside the accepted ones, or
 // a missing required one, answers 400.
+// parseFlags reads the entity's boolean parameters ("true" or "false"; absent:
+// the default): each keeps the objects whose stamp is set, or not.
+func (t *table) parseFlags(q url.Values) ([]func(*item) bool, *answer) {
+	var checks []func(*item) bool
+	for _, f := range t.flags {
+		want := f.dflt
+		if vs, ok := q[f.param]; ok {
+			b, err := strconv.ParseBool(vs[0])
+			if err != nil {
+				a := badRequest(invalidParams, f.param, "Not a valid boolean.")
+				return nil, &a
+			}
+			want = b
+		}
+		checks = append(checks, func(it *item) bool { return t.layout.isSet(it.obj, f.index) == want })
+	}
+	return checks, nil
+}
+
 func (t *table) parseEnums(q url.Values) ([]func(*item) bool, *answer) {
 	var checks []func(*item) bool
 	for _, e := range t.enums {

@@ -41,6 +41,11 @@ type genSpec struct {
 	// (e.g. custom fields' required "object_type"). A catalog PassParam
 	// must be one.
 	enums []enumFilter
+	// flags are boolean list parameters that keep the objects whose stamp
+	// field is set ("true") or not ("false"), with a default when the
+	// parameter is absent (macros' "archived", default false: archived
+	// macros are listed only on request). A catalog PassParam may be one.
+	flags []flagFilter
 	// ranges are stamp fields the list filters on with the parameters
 	// <field>[gt], [gte], [lt] and [lte] (events' created_datetime). A
 	// catalog SinceParam must be one of them.
@@ -66,6 +71,13 @@ type enumFilter struct {
 	param    string   // the parameter and the string field it matches
 	values   []string // the accepted values
 	required bool     // a list request without it answers 400
+}
+
+// flagFilter is a boolean list parameter over a stamp field (see genSpec.flags).
+type flagFilter struct {
+	param string // the parameter
+	stamp string // the stamp field: set means true
+	dflt  bool   // the value when the parameter is absent
 }
 
 // nesting places single objects under a parent entity's path.

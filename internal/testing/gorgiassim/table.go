@@ -26,6 +26,7 @@ type table struct {
 	order   string             // default order_by
 	filters []filter           // int64 list filters (spec.filters)
 	enums   []enumFilterAt     // string list filters (spec.enums)
+	flags   []flagFilterAt     // boolean list filters (spec.flags)
 	ranges  map[string]rangeAt // date-range filters by field (spec.ranges)
 	lastID  int64              // latest id handed out
 
@@ -60,6 +61,12 @@ type enumFilterAt struct {
 	index []int
 }
 
+// flagFilterAt is a flag filter and its stamp field.
+type flagFilterAt struct {
+	flagFilter
+	index []int
+}
+
 // rangeAt is a date-range filter: its stamp field and its position among
 // the order fields (-1 when the list cannot be ordered on it).
 type rangeAt struct {
@@ -84,6 +91,9 @@ func newTable(s *Sim, e catalog.Entity, spec genSpec) *table {
 	}
 	for _, f := range spec.filters {
 		t.filters = append(t.filters, filter{param: f, index: l.ints[f]})
+	}
+	for _, ff := range spec.flags {
+		t.flags = append(t.flags, flagFilterAt{flagFilter: ff, index: l.stamps[ff.stamp]})
 	}
 	for _, ef := range spec.enums {
 		t.enums = append(t.enums, enumFilterAt{enumFilter: ef, index: l.strs[ef.param]})
@@ -111,9 +121,12 @@ func (t *table) checkCatalog() {
 		if p.Param == "" {
 			continue
 		}
+		if slices.ContainsFunc(t.flags, func(f flagFilterAt) bool { return f.param == p.Param }) && (p.Value == "true" || p.Value == "false") {
+			continue
+		}
 		i := slices.IndexFunc(t.enums, func(e enumFilterAt) bool { return e.param == p.Param })
 		if i < 0 || !slices.Contains(t.enums[i].values, p.Value) {
-			fail(fmt.Sprintf("the catalog pass %s=%s (add it to genSpec.enums)", p.Param, p.Value))
+			fail(fmt.Sprintf("the catalog pass %s=%s (add it to genSpec.enums or genSpec.flags)", p.Param, p.Value))
 		}
 	}
 }
