@@ -431,7 +431,7 @@ func (c *Client) do(ctx context.Context, resource, path, rawQuery string, decode
 	)
 	for {
 		attempts++
-		sent, waited, err := c.pacer.acquire(ctx)
+		adm, waited, err := c.pacer.acquire(ctx)
 		c.stats.waitNanos.Add(int64(waited))
 		if err != nil {
 			return fmt.Errorf("%s: waiting for rate-limit budget: %w", op(), err)
@@ -447,10 +447,10 @@ func (c *Client) do(ctx context.Context, resource, path, rawQuery string, decode
 				c.stats.lastLimit.Store(int64(obs.limit))
 			}
 		}
-		c.pacer.release(sent, obs)
+		c.pacer.release(adm, obs)
 		if c.log.Enabled(ctx, slog.LevelDebug) {
 			attrs := []slog.Attr{slog.String("domain", c.domain), slog.String("path", path),
-				slog.Duration("duration", time.Since(sent)), slog.Int("attempt", attempts)}
+				slog.Duration("duration", time.Since(adm.sent)), slog.Int("attempt", attempts)}
 			if res != nil {
 				attrs = append(attrs, slog.Int("status", res.status))
 			} else {

@@ -3,6 +3,7 @@ package gorgias
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -48,6 +49,59 @@ type pacer struct {
 	// requests, kept for maxLifetime: no request lives longer.
 	completions []time.Time
 	maxLifetime time.Duration
+	// waiting are the callers of acquire not admitted yet: the one with the
+	// highest priority (the earliest on ties) is admitted first.
+	waiting  []*waiter
+	arrivals uint64
+	// flying counts the admitted requests in flight per priority. Each will
+	// be followed by its caller's next request (a walk's next page), so a
+	// caller of lower priority is admitted only when the bucket also holds a
+	// place for each of them: under a spent budget the highest walk then
+	// never waits, and the others take what it leaves.
+	flying map[int]int
+	// holds keep the place of a request just answered for its caller's next
+	// request (the walk's next page) for holdFor, the time a caller takes to
+	// handle a page.
+	holds []hold
+}
+
+// hold is a place kept until a time for the next request of a priority.
+type hold struct {
+	priority int
+	until    time.Time
+}
+
+// holdFor is how long the place of an answered request stays kept for its
+// caller's next one.
+const holdFor = 100 * time.Millisecond
+
+// admission is an admitted request: when it was sent, and its priority.
+type admission struct {
+	sent     time.Time
+	priority int
+}
+
+// waiter is one caller of acquire waiting for admission.
+type waiter struct {
+	priority int
+	arrival  uint64
+}
+
+type priorityKey struct{}
+
+// WithPriority returns a context whose requests carry priority: among the
+// requests of a Client waiting for the account's budget, those with the
+// highest priority are sent first (equal priorities: first come, first
+// served). The default is 0. A caller walking a long list can raise it with
+// each page, so that the longest walk, which cannot go faster than one
+// request at a time, is not the one left waiting.
+func WithPriority(ctx context.Context, priority int) context.Context {
+	return context.WithValue(ctx, priorityKey{}, priority)
+}
+
+func priorityOf(ctx context.Context) int {
+	p, _ := ctx.Value(priorityKey{}).(int)
+	return p
 }
 
 func newPacer(limit int, window time.Duration, margin int, maxLifetime time.Duration) *pacer {
@@ -82,13 +136,15 @@ func (p *pacer) levelLocked(now time.Time) float64 {
 // acquire blocks until a request may be sent (or ctx ends) and reserves an
 // in-flight slot. It returns the admission time, to be passed to release, and
 // how long it waited.
-func (p *pacer) acquire(ctx context.Context) (sent time.Time, waited time.Duration, err error) {
+func (p *pacer) acquire(ctx context.Context) (adm admission, waited time.Duration, err error) {
 	start := time.Now()
 	var timer *time.Timer
+	w := p.enqueue(priorityOf(ctx))
 	defer func() {
 		if timer != nil {
 			timer.Stop()
 		}
+		p.dequeue(w)
 	}()
 	for {
 		p.mu.Lock()
@@ -102,7 +158,8 @@ func (p *pacer) acquire(ctx context.Context) (sent time.Time, waited time.Durati
 			// Probe: wait for the first answer before bursting.
 		default:
 			lvl := p.levelLocked(now)
-			excess := lvl + float64(p.inFlight) + 1 - p.ceilingLocked()
+			reserved, expiry := p.reservedLocked(w.priority, now)
+			excess := lvl + float64(p.inFlight) + 1 + float64(reserved) - p.ceilingLocked()
 			switch {
 			case excess <= 1e-9:
 				admit = true
@@ -111,13 +168,25 @@ func (p *pacer) acquire(ctx context.Context) (sent time.Time, waited time.Durati
 				secs := excess / p.rateLocked()
 				wait = time.Duration(math.Ceil(secs*1e6)) * time.Microsecond
 			default:
-				// Requests in flight must finish first.
+				// Requests in flight must finish first, or held places expire.
+				if !expiry.IsZero() {
+					wait = expiry.Sub(now)
+				}
 			}
+		}
+		if admit && !p.firstLocked(w) {
+			admit, wait = false, 0 // a caller with a higher priority goes first
 		}
 		if admit {
 			p.inFlight++
+			if p.flying == nil {
+				p.flying = map[int]int{}
+			}
+			p.flying[w.priority]++
+			p.takeHoldLocked(w.priority)
+			p.removeLocked(w)
 			p.mu.Unlock()
-			return now, now.Sub(start), nil
+			return admission{sent: now, priority: w.priority}, now.Sub(start), nil
 		}
 		wake := p.wake
 		p.mu.Unlock()
@@ -133,20 +202,99 @@ func (p *pacer) acquire(ctx context.Context) (sent time.Time, waited time.Durati
 		}
 		select {
 		case <-ctx.Done():
-			return time.Time{}, time.Since(start), context.Cause(ctx)
+			return admission{}, time.Since(start), context.Cause(ctx)
 		case <-wake:
 		case <-tc:
 		}
 	}
 }
 
+// enqueue registers a caller of acquire with priority.
+func (p *pacer) enqueue(priority int) *waiter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.arrivals++
+	w := &waiter{priority: priority, arrival: p.arrivals}
+	p.waiting = append(p.waiting, w)
+	return w
+}
+
+// dequeue removes w if it is still waiting (it gave up).
+func (p *pacer) dequeue(w *waiter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.removeLocked(w)
+}
+
+// removeLocked removes w from the waiting callers and wakes the others, one of
+// which may now go first.
+func (p *pacer) removeLocked(w *waiter) {
+	if i := slices.Index(p.waiting, w); i >= 0 {
+		p.waiting = slices.Delete(p.waiting, i, i+1)
+		p.broadcastLocked()
+	}
+}
+
+// reservedLocked is the number of places kept for the next requests of callers
+// with a priority above priority: one per such request in flight or just
+// answered (held), and the earliest expiry of those holds (zero: none).
+func (p *pacer) reservedLocked(priority int, now time.Time) (n int, expiry time.Time) {
+	for q, c := range p.flying {
+		if q > priority {
+			n += c
+		}
+	}
+	p.holds = slices.DeleteFunc(p.holds, func(h hold) bool { return !h.until.After(now) })
+	for _, h := range p.holds {
+		if h.priority > priority {
+			n++
+			if expiry.IsZero() || h.until.Before(expiry) {
+				expiry = h.until
+			}
+		}
+	}
+	return n, expiry
+}
+
+// takeHoldLocked uses up the held place of the highest priority not above
+// priority, if any: the request admitted is the next one it was kept for (a
+// walk raises its priority by one with each page).
+func (p *pacer) takeHoldLocked(priority int) {
+	best := -1
+	for i, h := range p.holds {
+		if h.priority <= priority && (best < 0 || h.priority > p.holds[best].priority) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		p.holds = slices.Delete(p.holds, best, best+1)
+	}
+}
+
+// firstLocked reports whether w goes first among the waiting callers.
+func (p *pacer) firstLocked(w *waiter) bool {
+	for _, o := range p.waiting {
+		if o.priority > w.priority || (o.priority == w.priority && o.arrival < w.arrival) {
+			return false
+		}
+	}
+	return true
+}
+
 // release returns the in-flight slot of a request admitted at sent and folds
 // what its answer said into the estimate.
-func (p *pacer) release(sent time.Time, obs observation) {
+func (p *pacer) release(adm admission, obs observation) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
+	sent := adm.sent
 	p.inFlight--
+	if p.flying[adm.priority]--; p.flying[adm.priority] == 0 {
+		delete(p.flying, adm.priority)
+	}
+	if adm.priority > 0 {
+		p.holds = append(p.holds, hold{priority: adm.priority, until: now.Add(holdFor)})
+	}
 	if obs.responded {
 		p.primed = true
 	}

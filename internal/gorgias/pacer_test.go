@@ -198,3 +198,94 @@ func TestPacingConcurrentRealTime(t *testing.T) {
 		t.Errorf("pacer left level %.2f with %d in flight", lvl, inFlight)
 	}
 }
+
+// TestPacingPriority: while the budget is spent, the waiting request with the highest
+// priority is sent first, then equal priorities in arrival order.
+func TestPacingPriority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPacer(2, 2*time.Second, 0, time.Minute) // one request per second
+		for range 2 {                                  // spend the burst
+			sent, _, err := p.acquire(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.release(sent, observation{responded: true})
+		}
+		var mu sync.Mutex
+		var order []int
+		var wg sync.WaitGroup
+		for i, prio := range []int{1, 5, 3, 5} {
+			wg.Go(func() {
+				sent, _, err := p.acquire(WithPriority(t.Context(), prio))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+				p.release(sent, observation{responded: true})
+			})
+			synctest.Wait() // arrivals in order
+		}
+		wg.Wait()
+		if want := []int{1, 3, 2, 0}; fmt.Sprint(order) != fmt.Sprint(want) {
+			t.Fatalf("admitted in order %v, want %v (priorities 1, 5, 3, 5)", order, want)
+		}
+	})
+}
+
+// TestPacingKeepsPlaceOfHigherWalk: under a spent budget, the place an answered
+// request of a higher priority leaves is kept for its caller's next request (the
+// walk's next page) for a moment, instead of going to a lower-priority waiter.
+func TestPacingKeepsPlaceOfHigherWalk(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPacer(2, 2*time.Second, 0, time.Minute) // one request per second
+		for range 2 {                                  // spend the burst
+			adm, _, err := p.acquire(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.release(adm, observation{responded: true})
+		}
+		var mu sync.Mutex
+		var order []string
+		note := func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, s)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { // the long walk: page 5, a second in flight, 50 ms of work, page 6
+			adm, _, err := p.acquire(WithPriority(t.Context(), 5))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			note("walk page 5")
+			time.Sleep(time.Second)
+			p.release(adm, observation{responded: true})
+			time.Sleep(50 * time.Millisecond)
+			if adm, _, err = p.acquire(WithPriority(t.Context(), 6)); err != nil {
+				t.Error(err)
+				return
+			}
+			note("walk page 6")
+			p.release(adm, observation{responded: true})
+		})
+		synctest.Wait()
+		wg.Go(func() { // a short list's page 1
+			adm, _, err := p.acquire(WithPriority(t.Context(), 1))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			note("other page 1")
+			p.release(adm, observation{responded: true})
+		})
+		wg.Wait()
+		if want := []string{"walk page 5", "walk page 6", "other page 1"}; fmt.Sprint(order) != fmt.Sprint(want) {
+			t.Fatalf("admitted %q, want %q", order, want)
+		}
+	})
+}

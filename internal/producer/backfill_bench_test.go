@@ -1,7 +1,9 @@
 package producer
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +81,12 @@ func backfillOnce(b *testing.B, simCfg gorgiassim.Config, concurrency int) {
 	b.ReportMetric(float64(st.Requests), "requests")
 	b.ReportMetric(100*float64(st.Requests)/(oauthLimit+rate*wall.Seconds()), "%budget")
 	b.ReportMetric(float64(st.Throttled429), "429s")
+	var ends []string
+	for path, at := range timer.last {
+		ends = append(ends, fmt.Sprintf("%s %.1fs", strings.TrimPrefix(path, "/api/"), at.Sub(start).Seconds()))
+	}
+	slices.Sort(ends)
+	b.Logf("last request ended: %s", strings.Join(ends, ", "))
 	b.Logf("concurrency %d: %d requests over %d entities in %s; ideal %s (budget %s, longest chain %s: %d requests × %s)",
 		concurrency, st.Requests, len(catalog.All()), wall.Round(time.Millisecond), ideal.Round(time.Millisecond),
 		budgetBound.Round(time.Millisecond), longest, chain, perRequest.Round(time.Millisecond))
@@ -89,6 +97,7 @@ type timedTransport struct {
 	next    http.RoundTripper
 	mu      sync.Mutex
 	perPath map[string]int
+	last    map[string]time.Time // when each path's last request ended
 	total   time.Duration
 	n       int
 }
@@ -101,6 +110,10 @@ func (t *timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.perPath[strings.TrimSuffix(r.URL.Path, "/")]++
+	if t.last == nil {
+		t.last = map[string]time.Time{}
+	}
+	t.last[strings.TrimSuffix(r.URL.Path, "/")] = time.Now()
 	t.total += d
 	t.n++
 	return resp, err

@@ -122,7 +122,10 @@ func (p *Producer) fetchPage(ctx context.Context, e catalog.Entity, params gorgi
 	if err := p.step(stepFetch, e.Name); err != nil {
 		return nil, err
 	}
-	pg, err := p.get(ctx, e, params)
+	// The longest walks so far go first when sweeps wait for the account's budget:
+	// one cursor walk cannot go faster than a request at a time, so it must not be
+	// the one left waiting at the end.
+	pg, err := p.get(gorgias.WithPriority(ctx, n), e, params)
 	if err != nil {
 		if cancelled(ctx, err) || errors.Is(err, gorgias.ErrUnauthorized) {
 			return nil, err // not the entity's own: rejected credentials stop every sweep
