@@ -93,19 +93,27 @@ func (c *chaos) start(args ...string) *proctest.Proc {
 	return p
 }
 
-// backfillPlan estimates the pages the next backfill run commits: skip pages before it
-// reaches objects not published yet (one for each backfilled entity, then a walk over
-// what earlier runs published of the entity they stopped in, as a restarted backfill
-// walks again from the newest object), then fresh pages publishing the rest.
+// backfillPlan estimates the pages the next backfill run commits: skip pages that
+// publish nothing new, then fresh pages publishing the rest. By mode: a backfilled
+// entity finds nothing new on one page, but an entity read in full (snapshot, unfiltered
+// list) reads all its pages again; an unfinished incremental entity walks again from
+// the newest object over what earlier runs published; an append-only entity with a
+// date filter resumes at its mark.
 func (c *chaos) backfillPlan() (skip, fresh int) {
 	for _, e := range catalog.All() {
-		if c.swept[e.Name] {
+		total := len(c.w.Sim.IDs(e.Resource))/100 + len(e.Passes())
+		covered := min(c.published[e.Name]/100, total)
+		switch {
+		case c.swept[e.Name] && e.FullRead():
+			skip += total
+		case c.swept[e.Name]:
 			skip++
-			continue
+		case e.Mode == catalog.AppendOnly && e.SinceParam != "":
+			fresh += total - covered
+		default:
+			skip += covered
+			fresh += total - covered
 		}
-		covered := c.published[e.Name] / 100
-		skip += covered
-		fresh += len(c.w.Sim.IDs(e.Resource))/100 + 1 - covered
 	}
 	return skip, fresh
 }
