@@ -199,18 +199,25 @@ func TestPacingConcurrentRealTime(t *testing.T) {
 	}
 }
 
+// spentPacer is a pacer of one request per second whose burst is spent.
+func spentPacer(t *testing.T) *pacer {
+	t.Helper()
+	p := newPacer(2, 2*time.Second, 0, time.Minute)
+	for range 2 {
+		adm, _, err := p.acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.release(adm, observation{responded: true})
+	}
+	return p
+}
+
 // TestPacingPriority: while the budget is spent, the waiting request with the highest
 // priority is sent first, then equal priorities in arrival order.
 func TestPacingPriority(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPacer(2, 2*time.Second, 0, time.Minute) // one request per second
-		for range 2 {                                  // spend the burst
-			sent, _, err := p.acquire(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.release(sent, observation{responded: true})
-		}
+		p := spentPacer(t)
 		var mu sync.Mutex
 		var order []int
 		var wg sync.WaitGroup
@@ -240,14 +247,7 @@ func TestPacingPriority(t *testing.T) {
 // walk's next page) for a moment, instead of going to a lower-priority waiter.
 func TestPacingKeepsPlaceOfHigherWalk(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPacer(2, 2*time.Second, 0, time.Minute) // one request per second
-		for range 2 {                                  // spend the burst
-			adm, _, err := p.acquire(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			p.release(adm, observation{responded: true})
-		}
+		p := spentPacer(t)
 		var mu sync.Mutex
 		var order []string
 		note := func(s string) {

@@ -23,8 +23,6 @@ import (
 
 // appendRun is one sweep of an append-only entity.
 type appendRun struct {
-	p     *Producer
-	e     catalog.Entity
 	topic string
 	// lookback is the window below Mark in µs (Config.AppendLookback).
 	lookback int64
@@ -33,7 +31,7 @@ type appendRun struct {
 
 // appendOnly walks e's list from the window below its Mark to the end.
 func (p *Producer) appendOnly(ctx context.Context, e catalog.Entity) error {
-	s := &appendRun{p: p, e: e, topic: e.Topic(p.cfg.TopicPrefix),
+	s := &appendRun{topic: e.Topic(p.cfg.TopicPrefix),
 		lookback: p.cfg.AppendLookback.Microseconds(), tally: p.newTally(e)}
 	params := gorgias.ListParams{OrderBy: e.OrderBy(), Limit: p.cfg.PageSize}
 	if mark := p.state(e.Name).Mark; e.SinceParam != "" && mark != 0 {

@@ -22,8 +22,6 @@ import (
 
 // snapshotRun is one snapshot of one entity.
 type snapshotRun struct {
-	p     *Producer
-	e     catalog.Entity
 	topic string
 	// asOf is the extraction time of the first page: every object that existed then
 	// unchanged until it was read is published as it was at asOf or later.
@@ -33,7 +31,7 @@ type snapshotRun struct {
 
 // snapshot reads every pass of e's list, page by page, and commits each page.
 func (p *Producer) snapshot(ctx context.Context, e catalog.Entity) error {
-	s := &snapshotRun{p: p, e: e, topic: e.Topic(p.cfg.TopicPrefix), tally: p.newTally(e)}
+	s := &snapshotRun{topic: e.Topic(p.cfg.TopicPrefix), tally: p.newTally(e)}
 	passes := e.Passes()
 	for i, pass := range passes {
 		if err := s.walk(ctx, pass, i == len(passes)-1); err != nil {

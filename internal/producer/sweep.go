@@ -58,8 +58,6 @@ func (p *Producer) incremental(ctx context.Context, e catalog.Entity) error {
 
 // sweepRun is the state of one sweep of one entity, from its first page to its last.
 type sweepRun struct {
-	p     *Producer
-	e     catalog.Entity
 	topic string
 	// start and end bound the versions the sweep publishes (interval_start/_end),
 	// minTime and maxTime when unbounded.
@@ -78,7 +76,6 @@ type sweepRun struct {
 
 func (p *Producer) newSweepRun(e catalog.Entity) *sweepRun {
 	s := &sweepRun{
-		p: p, e: e,
 		topic:  e.Topic(p.cfg.TopicPrefix),
 		start:  minTime,
 		end:    maxTime,

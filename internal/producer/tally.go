@@ -8,8 +8,9 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// tally counts the pages and records of one sweep, whatever its mode, and logs its
-// progress and end.
+// tally is what every sweep has, whatever its mode: its producer and entity, and the
+// count of its pages and records, whose progress and end it logs. The sweeps of each
+// mode embed it.
 type tally struct {
 	p   *Producer
 	e   catalog.Entity
