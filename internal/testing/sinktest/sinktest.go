@@ -24,6 +24,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
 	"github.com/gorgias-kafka/gorgias-kafka/schemas"
 )
 
@@ -623,7 +624,7 @@ func (f Form) CheckTruth(t testing.TB, reg *avrocodec.Registry, sim *gorgiassim.
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := sim.Now()
+	now := testenv.TruthAsOf(sim)
 	want := map[int64]string{}
 	var root *avrocodec.Type
 	for _, raw := range sim.Objects(e.Resource) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -27,8 +28,18 @@ func Logger() *slog.Logger { return testenv.Logger() }
 
 // NewWorld starts a one-broker kfake cluster (closed with the test; opts are added, e.g.
 // kfake.DataDir) and a simulator.
+//
+// Unless simCfg paces requests (RateLimit > 0) or brings its own Clock, the simulator's
+// clock stands still: its time moves only with Sim.Advance. A sink test checks the
+// destination minutes after the last Produce, and on a running clock a derived version
+// (a survey's updated_datetime becomes its should_send_datetime when that passes) would
+// move in the truth in between without anything for the producer to read.
 func NewWorld(t testing.TB, simCfg gorgiassim.Config, opts ...kfake.Opt) *World {
 	t.Helper()
+	if simCfg.Clock == nil && simCfg.RateLimit <= 0 {
+		still := time.Now()
+		simCfg.Clock = func() time.Time { return still }
+	}
 	return &World{Env: testenv.New(t, simCfg, opts...)}
 }
 

@@ -84,6 +84,14 @@ func NewSim(cfg gorgiassim.Config) *gorgiassim.Sim {
 	return gorgiassim.New(cfg)
 }
 
+// TruthAsOf is the extraction time the truth derives versions at (a survey's or a
+// message's updated_datetime is the latest of its *_datetime fields not after it): the
+// simulator's clock rounded up to the end of its second, the rule the producer applies to
+// the API's Date header, which has whole seconds.
+func TruthAsOf(sim *gorgiassim.Sim) time.Time {
+	return sim.Now().Truncate(time.Second).Add(time.Second - time.Microsecond)
+}
+
 // On is the environment of an existing cluster and simulator; the caller owns both
 // (the cluster is not closed with the test).
 func On(t testing.TB, c *kfake.Cluster, sim *gorgiassim.Sim) *Env {

@@ -167,7 +167,7 @@ func (e *Env) Truth(t testing.TB, ent catalog.Entity) map[int64]TruthObject {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.truth(t, enc, ent, e.Sim.Now())
+	return e.truth(t, enc, ent, TruthAsOf(e.Sim))
 }
 
 func (e *Env) truth(t testing.TB, enc *avrocodec.Encoder, ent catalog.Entity, now time.Time) map[int64]TruthObject {
@@ -224,7 +224,7 @@ func (e *Env) checkTopic(t testing.TB, ent catalog.Entity, recs []TopicRecord) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := e.Sim.Now()
+	now := TruthAsOf(e.Sim)
 	truth := e.truth(t, enc, ent, now)
 	if len(truth) == 0 {
 		t.Fatalf("%s: the simulator has no objects; the check proves nothing", ent.Name)
