@@ -98,7 +98,7 @@ func (inv *invocation) consume(ctx context.Context) int {
 		fmt.Fprintln(os.Stderr, inv.prog+":", config.OneLine(err))
 		return exitConfig
 	}
-	cfg.Dest.TopicPrefix, cfg.Dest.Logger = cfg.Kafka.TopicPrefix, log
+	cfg.Dest.TopicPrefix, cfg.Dest.Logger, cfg.Dest.Deletes = cfg.Kafka.TopicPrefix, log, cfg.Sink.Deletes
 	rcfg := cfg.Sink.For(cfg.Dest)
 	if cfg.SchemaRegistry.Enabled() {
 		reg, err := schemaregistry.New(cfg.SchemaRegistry, log)

@@ -15,7 +15,7 @@ func TestConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinktest.Target {
 		tg := newTarget(srv, "conformance.")
 		return sinktest.Target{
-			Open:      func(t testing.TB) sink.Sink { return tg.open(t) },
+			Open:      func(t testing.TB, deletes sink.DeleteMode) sink.Sink { tg.deletes = deletes; return tg.open(t) },
 			Rows:      reader(false),
 			Changelog: reader(true),
 			Form:      bqForm,

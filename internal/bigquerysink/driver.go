@@ -22,7 +22,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			cfg.Dest, cfg.Dataset, cfg.TopicPrefix, cfg.Logger = dest, d.Schema, d.TopicPrefix, d.Logger
+			cfg.Dest, cfg.Dataset, cfg.TopicPrefix, cfg.Deletes, cfg.Logger = dest, d.Schema, d.TopicPrefix, d.Deletes, d.Logger
 			return Open(ctx, cfg)
 		},
 	})

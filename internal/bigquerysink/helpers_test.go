@@ -37,6 +37,7 @@ type target struct {
 	srv     *bqfake.Server
 	dataset string
 	prefix  string
+	deletes sink.DeleteMode
 }
 
 func newTarget(srv *bqfake.Server, prefix string) *target {
@@ -60,6 +61,7 @@ func (tg *target) config() Config {
 		Dest:        Destination{Project: "test-project", Location: "US"},
 		Dataset:     tg.dataset,
 		TopicPrefix: tg.prefix,
+		Deletes:     tg.deletes,
 		Endpoint:    tg.srv.URL() + "/bigquery/v2/",
 		Retry:       fastRetry,
 		Logger:      sinktest.Logger(),

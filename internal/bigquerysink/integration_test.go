@@ -40,7 +40,8 @@ func TestRealBigQuery(t *testing.T) {
 			}
 		})
 		return sinktest.Target{
-			Open: func(t testing.TB) sink.Sink {
+			Open: func(t testing.TB, deletes sink.DeleteMode) sink.Sink {
+				cfg.Deletes = deletes
 				s, err := Open(bg, cfg)
 				if err != nil {
 					t.Fatal(err)

@@ -32,6 +32,8 @@ type Config struct {
 	Dataset string
 	// TopicPrefix maps topics to entities (default "gorgias.").
 	TopicPrefix string
+	// Deletes is how deletions are applied (sink.deletes; zero value soft).
+	Deletes sink.DeleteMode
 	// Endpoint, when set, points the client at a fake or an emulator
 	// (option.WithEndpoint + option.WithoutAuthentication), e.g.
 	// http://127.0.0.1:9050/bigquery/v2/; a bare base URL such as http://127.0.0.1:9050

@@ -15,8 +15,8 @@ func TestConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinktest.Target {
 		path := filepath.Join(t.TempDir(), "gorgias.duckdb")
 		return sinktest.Target{
-			Open: func(t testing.TB) sink.Sink {
-				s, err := Open(context.Background(), Config{Path: path, Changelog: true})
+			Open: func(t testing.TB, deletes sink.DeleteMode) sink.Sink {
+				s, err := Open(context.Background(), Config{Path: path, Changelog: true, Deletes: deletes})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -19,7 +19,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			cfg.Path, cfg.Schema, cfg.Changelog, cfg.Logger = path, d.Schema, d.Changelog, d.Logger
+			cfg.Path, cfg.Schema, cfg.Changelog, cfg.Deletes, cfg.Logger = path, d.Schema, d.Changelog, d.Deletes, d.Logger
 			return Open(ctx, cfg)
 		},
 	})

@@ -67,6 +67,8 @@ type Config struct {
 	Schema string
 	// Changelog also keeps <entity>_changelog tables (append-only, every version).
 	Changelog bool
+	// Deletes is how deletions are applied (sink.deletes; zero value soft).
+	Deletes sink.DeleteMode
 	// Threads is DuckDB's thread count (0 = DuckDB default: one per core).
 	Threads int `config:"threads" default:"1" min:"0" max:"1024" help:"DuckDB threads (0: one per core); 1 keeps memory lowest and is the cheapest in CPU"`
 	// MemoryLimit is DuckDB's memory limit, e.g. "512MB" ("" = DuckDB default: 80% of

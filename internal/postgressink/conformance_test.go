@@ -17,8 +17,8 @@ func TestConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinktest.Target {
 		uri := srv.NewDatabase(t)
 		return sinktest.Target{
-			Open: func(t testing.TB) sink.Sink {
-				s, err := Open(context.Background(), sink.Dest{URI: uri, Schema: "gorgias", Changelog: true}, Config{})
+			Open: func(t testing.TB, deletes sink.DeleteMode) sink.Sink {
+				s, err := Open(context.Background(), sink.Dest{URI: uri, Schema: "gorgias", Changelog: true, Deletes: deletes}, Config{})
 				if err != nil {
 					t.Fatal(err)
 				}

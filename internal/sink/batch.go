@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // batchPolicy says when a pending batch closes: at MaxRecords records, MaxBytes bytes
@@ -78,8 +79,8 @@ func (b *batcher) reset() {
 	b.bytes = 0
 }
 
-// build decodes the records: the decodable ones become the batch, the others dead
-// letters. It fails only on a runner bug (a Confluent record whose schema was not
+// build decodes the records: the decodable ones and the tombstones (deletions) become
+// the batch, the others dead letters. It fails only on a runner bug (a Confluent record whose schema was not
 // resolved), never on a record's content.
 func (b *batcher) build() (Batch, []*kgo.Record, error) {
 	var out Batch
@@ -89,6 +90,16 @@ func (b *batcher) build() (Batch, []*kgo.Record, error) {
 		e, ok := b.r.topics[rec.Topic]
 		if !ok {
 			dead = append(dead, b.r.deadLetter(rec, "record from an unexpected topic"))
+			continue
+		}
+		if tombstone.Is(rec) {
+			d, err := tombstone.Parse(rec)
+			if err != nil {
+				dead = append(dead, b.r.deadLetter(rec, err.Error()))
+				continue
+			}
+			out.Records = append(out.Records, Record{Entity: e, ID: d.ID, Version: d.At, Delete: &d,
+				Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp})
 			continue
 		}
 		s, vals, err := b.r.decodeValue(e, rec.Value)

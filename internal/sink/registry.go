@@ -24,6 +24,8 @@ type Dest struct {
 	// Changelog keeps an append-only <entity>_changelog table of every version.
 	Changelog bool `config:"changelog" help:"also keep <entity>_changelog tables with every version"`
 
+	// Deletes is how deletions are applied (sink.deletes; the zero value is SoftDelete).
+	Deletes DeleteMode
 	// TopicPrefix is the Kafka topic prefix (kafka.topic_prefix), for sinks that name
 	// things after topics.
 	TopicPrefix string

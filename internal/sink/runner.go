@@ -31,6 +31,9 @@ type Config struct {
 	// instance of one sink needs its own id; a second runner with the same id fences the
 	// first. Empty means dynamic membership.
 	InstanceID string `config:"instance_id" help:"static consumer-group membership id (group.instance.id) of a continuous consumer: a restart with the same id resumes at once; each running instance of one sink needs its own; default the sink name; none: dynamic membership"`
+	// Deletes says how the destination applies deletions (tombstones): soft (default)
+	// or hard. The consumer hands it to the destination as Dest.Deletes.
+	Deletes DeleteMode `config:"deletes" default:"soft" help:"how deletions are applied: soft (the row stays with _deleted_at and _deleted_reason set) or hard (the row leaves the table); the changelog records both"`
 	// TopicPrefix of the entity topics (default "gorgias.").
 	TopicPrefix string
 	// Entities to consume (default all).

@@ -10,10 +10,13 @@ package sink
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // Sink is a destination. The Runner calls Prepare once, then Offsets, then Write for
@@ -30,13 +33,14 @@ type Sink interface {
 	Offsets(ctx context.Context) (map[TopicPartition]int64, error)
 	// Write stores one batch atomically: upserts each record into its entity table
 	// (latest version per id; an older or equal version never replaces a newer one),
-	// appends every record to the changelog tables if enabled, and sets the stored next
+	// applies each deletion as Dest.Deletes says (see DeleteMode), appends every record
+	// and deletion to the changelog tables if enabled, and sets the stored next
 	// offset of every range in b.Ranges. It refuses the whole batch with an error
 	// wrapping ErrStaleOffset when a range's First does not match the stored next offset
 	// (or First is NoOffset and an offset is stored, or vice versa). A record whose schema
 	// has fields the tables lack adds the columns first (nullable; old rows get NULL).
 	Write(ctx context.Context, b Batch) error
-	// Reset empties the entity and changelog tables and replaces every stored offset by
+	// Reset empties the entity, changelog and deletions tables and replaces every stored offset by
 	// next, atomically, for a replay.
 	Reset(ctx context.Context, next map[TopicPartition]int64) error
 	// Close releases the destination's resources. It stops every goroutine the sink
@@ -63,7 +67,8 @@ type Range struct {
 	First, Next int64
 }
 
-// Record is one decoded Kafka record of an entity topic.
+// Record is one decoded Kafka record of an entity topic: a version of an object, or a
+// deletion (Delete set; Schema and Values nil).
 type Record struct {
 	// Entity is the entity of the record's topic.
 	Entity catalog.Entity
@@ -71,9 +76,12 @@ type Record struct {
 	Schema *avrocodec.Schema
 	// Values holds one value per field as produced by avrocodec.Registry.DecodeRow.
 	Values []any
-	// ID and Version are the record's id and version (the entity's VersionField).
+	// ID and Version are the record's id and version (the entity's VersionField); for a
+	// deletion, the deleted id and the deletion time.
 	ID      int64
 	Version time.Time
+	// Delete, when set, makes the record a deletion (a tombstone on the topic).
+	Delete *tombstone.Deletion
 	// Kafka coordinates of the record.
 	Partition int32
 	Offset    int64
@@ -87,3 +95,37 @@ type Batch struct {
 	// Ranges, one per partition the batch advances.
 	Ranges []Range
 }
+
+// DeleteMode says how a sink applies deletions (sink.deletes). In both modes a version
+// of an object that is not newer than its latest deletion is ignored (a replay of older
+// history never brings it back), while a version newer than the deletion (the object
+// really came back) is stored as usual and clears the deletion columns; a deletion older
+// than the stored version is ignored; and the changelog, when enabled, gets one row per
+// deletion (id, the deletion columns, the Kafka columns; the object's fields NULL).
+type DeleteMode string
+
+const (
+	// SoftDelete (the default) keeps the row in the entity table with ColDeletedAt,
+	// ColDeletedReason and ColMergedInto set. A deletion of an id the sink never saw
+	// inserts a row holding only the id and those columns.
+	SoftDelete DeleteMode = "soft"
+	// HardDelete removes the row from the entity table; a deletion of an id the sink
+	// never saw changes no entity row.
+	HardDelete DeleteMode = "hard"
+)
+
+// UnmarshalText accepts "soft" and "hard" (any case); empty means SoftDelete.
+func (m *DeleteMode) UnmarshalText(b []byte) error {
+	switch v := DeleteMode(strings.ToLower(strings.TrimSpace(string(b)))); v {
+	case "":
+		*m = SoftDelete
+	case SoftDelete, HardDelete:
+		*m = v
+	default:
+		return fmt.Errorf("must be soft or hard, not %q", b)
+	}
+	return nil
+}
+
+// Hard reports whether deleted rows leave the entity table.
+func (m DeleteMode) Hard() bool { return m == HardDelete }

@@ -2,7 +2,9 @@ package sinktest
 
 import (
 	"context"
+	"maps"
 	"sync"
+	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
@@ -18,6 +20,9 @@ type Memory struct {
 	changelog map[string][]map[string]any
 	columns   map[string][]string
 	offsets   map[sink.TopicPartition]int64
+	deletions map[string]map[int64]time.Time // entity → id → latest deletion applied
+	// Deletes is how deletions are applied (the zero value is soft).
+	Deletes sink.DeleteMode
 	// FailWrite, when set, is called at the start of each Write; an error fails the write
 	// before anything is stored.
 	FailWrite func(b sink.Batch) error
@@ -29,6 +34,7 @@ func NewMemory() *Memory {
 	return &Memory{
 		tables: map[string]map[int64]map[string]any{}, changelog: map[string][]map[string]any{},
 		columns: map[string][]string{}, offsets: map[sink.TopicPartition]int64{},
+		deletions: map[string]map[int64]time.Time{},
 	}
 }
 
@@ -53,8 +59,11 @@ func (m *Memory) addColumns(s *avrocodec.Schema) {
 		have[c] = true
 	}
 	if len(m.columns[s.Entity]) == 0 {
-		m.columns[s.Entity] = []string{"_kafka_partition", "_kafka_offset", "_kafka_timestamp"}
-		have["_kafka_partition"], have["_kafka_offset"], have["_kafka_timestamp"] = true, true, true
+		m.columns[s.Entity] = []string{"_kafka_partition", "_kafka_offset", "_kafka_timestamp",
+			sink.ColDeletedAt, sink.ColDeletedReason, sink.ColMergedInto}
+		for _, c := range m.columns[s.Entity] {
+			have[c] = true
+		}
 	}
 	for _, f := range s.Root.Fields {
 		if !have[f.Name] {
@@ -87,15 +96,16 @@ func (m *Memory) Write(_ context.Context, b sink.Batch) error {
 		return err
 	}
 	for _, r := range b.Records {
-		m.addColumns(r.Schema)
-		row := RowOf(r)
 		if m.tables[r.Entity.Name] == nil {
 			m.tables[r.Entity.Name] = map[int64]map[string]any{}
 		}
-		m.changelog[r.Entity.Name] = append(m.changelog[r.Entity.Name], row)
-		old, ok := m.tables[r.Entity.Name][r.ID]
-		if !ok || newer(row, old, r.Entity.VersionField) {
-			m.tables[r.Entity.Name][r.ID] = row
+		if r.Delete != nil {
+			m.applyDelete(r)
+		}
+	}
+	for _, r := range b.Records {
+		if r.Delete == nil {
+			m.applyVersion(r)
 		}
 	}
 	for _, rg := range b.Ranges {
@@ -105,9 +115,66 @@ func (m *Memory) Write(_ context.Context, b sink.Batch) error {
 	return nil
 }
 
-func newer(row, old map[string]any, versionField string) bool {
-	a, b := row[versionField].(interface{ UnixMicro() int64 }), old[versionField].(interface{ UnixMicro() int64 })
-	return a.UnixMicro() > b.UnixMicro()
+// applyDelete records a deletion: in the changelog, in the deletions, and on the row
+// (marked or removed) unless the row holds a version newer than the deletion.
+func (m *Memory) applyDelete(r sink.Record) {
+	e := r.Entity.Name
+	row := DeletionRow(r)
+	m.changelog[e] = append(m.changelog[e], row)
+	if m.deletions[e] == nil {
+		m.deletions[e] = map[int64]time.Time{}
+	}
+	if last, ok := m.deletions[e][r.ID]; !ok || r.Version.After(last) {
+		m.deletions[e][r.ID] = r.Version
+	}
+	old, ok := m.tables[e][r.ID]
+	switch {
+	case ok && old[r.Entity.VersionField] != nil && old[r.Entity.VersionField].(time.Time).After(r.Version):
+		// the object came back after this deletion
+	case ok && old[sink.ColDeletedAt] != nil && !old[sink.ColDeletedAt].(time.Time).Before(r.Version):
+		// a later deletion is applied already
+	case m.Deletes.Hard():
+		delete(m.tables[e], r.ID)
+	case ok:
+		for _, k := range markColumns {
+			old[k] = row[k]
+		}
+	default:
+		m.tables[e][r.ID] = maps.Clone(row)
+	}
+}
+
+// markColumns are the columns a soft delete sets on an existing row.
+var markColumns = []string{sink.ColDeletedAt, sink.ColDeletedReason, sink.ColMergedInto, "_kafka_partition", "_kafka_offset", "_kafka_timestamp"}
+
+// applyVersion stores a version unless the row holds a newer one or the object was
+// deleted at or after it.
+func (m *Memory) applyVersion(r sink.Record) {
+	e := r.Entity.Name
+	m.addColumns(r.Schema)
+	row := RowOf(r)
+	m.changelog[e] = append(m.changelog[e], row)
+	if del, ok := m.deletions[e][r.ID]; ok && !r.Version.After(del) {
+		return
+	}
+	old, ok := m.tables[e][r.ID]
+	if !ok || old[r.Entity.VersionField] == nil || r.Version.After(old[r.Entity.VersionField].(time.Time)) {
+		m.tables[e][r.ID] = maps.Clone(row)
+	}
+}
+
+// DeletionRow is the row a sink stores for a deletion r in the changelog (and, in soft
+// mode, for an id it never saw): the id, the deletion columns and the Kafka columns.
+func DeletionRow(r sink.Record) map[string]any {
+	var into any
+	if r.Delete.MergedInto != 0 {
+		into = r.Delete.MergedInto
+	}
+	return map[string]any{
+		catalog.Key: r.ID, sink.ColDeletedAt: r.Delete.At.UTC(), sink.ColDeletedReason: string(r.Delete.Reason),
+		sink.ColMergedInto: into, "_kafka_partition": int64(r.Partition), "_kafka_offset": r.Offset,
+		"_kafka_timestamp": r.Timestamp.UTC(),
+	}
 }
 
 // Reset implements sink.Sink.
@@ -118,6 +185,7 @@ func (m *Memory) Reset(_ context.Context, next map[sink.TopicPartition]int64) er
 		m.tables[e] = map[int64]map[string]any{}
 	}
 	m.changelog = map[string][]map[string]any{}
+	m.deletions = map[string]map[int64]time.Time{}
 	m.offsets = map[sink.TopicPartition]int64{}
 	for k, v := range next {
 		m.offsets[k] = v

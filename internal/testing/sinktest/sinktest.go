@@ -30,9 +30,9 @@ import (
 
 // Target is one fresh destination under test.
 type Target struct {
-	// Open opens the sink on the destination. It is called again after Close to reopen
-	// the same destination.
-	Open func(t testing.TB) sink.Sink
+	// Open opens the sink on the destination, applying deletions as deletes says. It is
+	// called again after Close to reopen the same destination.
+	Open func(t testing.TB, deletes sink.DeleteMode) sink.Sink
 	// Rows reads an entity table through the open sink: one map per row, column → value,
 	// in the forms of avrocodec.Registry.DecodeRow (integers of any width, time.Time,
 	// map[string]any for records, []any for lists, JSON text as string).
@@ -164,6 +164,18 @@ func EvolvedSchema(t testing.TB, e catalog.Entity) string {
 
 var bg = context.Background()
 
+// prepared opens a fresh target in the given deletion mode, prepared for ents.
+func prepared(t *testing.T, newTarget func(t *testing.T) Target, mode sink.DeleteMode, ents []catalog.Entity) (Target, sink.Sink, *Fixture) {
+	t.Helper()
+	tg := newTarget(t)
+	fx := NewFixture(t, tg.Registry)
+	s := tg.Open(t, mode)
+	if err := s.Prepare(bg, ents, fx.Reg.Schemas("")); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	return tg, s, fx
+}
+
 // Run runs the conformance suite against fresh targets from newTarget.
 func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 	tickets, _ := catalog.Lookup("tickets")
@@ -173,13 +185,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 	// take every entity; the cases about batches and offsets take tickets and messages,
 	// which is quicker on destinations where DDL is slow.
 	prepare := func(t *testing.T, ents []catalog.Entity) (Target, sink.Sink, *Fixture) {
-		tg := newTarget(t)
-		fx := NewFixture(t, tg.Registry)
-		s := tg.Open(t)
-		if err := s.Prepare(bg, ents, fx.Reg.Schemas("")); err != nil {
-			t.Fatalf("Prepare: %v", err)
-		}
-		return tg, s, fx
+		return prepared(t, newTarget, sink.SoftDelete, ents)
 	}
 	setup := func(t *testing.T) (Target, sink.Sink, *Fixture) {
 		return prepare(t, []catalog.Entity{tickets, messages})
@@ -241,7 +247,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		s = tg.Open(t)
+		s = tg.Open(t, sink.SoftDelete)
 		defer s.Close()
 		checkOffsets(t, s, want)
 		if got := len(tg.Rows(t, s, tickets)); got != 5 {
@@ -409,6 +415,12 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		}
 	})
 
+	for _, mode := range []sink.DeleteMode{sink.SoftDelete, sink.HardDelete} {
+		t.Run("Deletes/"+string(mode), func(t *testing.T) {
+			runDeletes(t, newTarget, mode)
+		})
+	}
+
 	t.Run("NoGoroutineLeftAfterClose", func(t *testing.T) {
 		before := runtime.NumGoroutine()
 		tg, s, fx := setup(t)
@@ -496,14 +508,34 @@ func compareRows(t testing.TB, form Form, what string, rows []map[string]any, re
 	if len(rows) != len(recs) {
 		t.Fatalf("%s: %d rows, want %d", what, len(rows), len(recs))
 	}
+	want := make([]map[string]any, len(recs))
+	for i, r := range recs {
+		want[i] = RowOf(r)
+	}
+	compareMaps(t, form, recs[0].Schema.Root, what, rows, want)
+}
+
+// compareMaps checks that rows and want (rows of root's fields, Kafka and deletion
+// columns) are the same multiset, field for field.
+func compareMaps(t testing.TB, form Form, root *avrocodec.Type, what string, rows, want []map[string]any) {
+	t.Helper()
+	if len(rows) != len(want) {
+		t.Fatalf("%s: %d rows, want %d", what, len(rows), len(want))
+	}
 	wantKeys := map[string]int{}
-	for _, r := range recs {
-		wantKeys[form.Canonical(r.Schema.Root, RowOf(r))]++
+	for _, w := range want {
+		wantKeys[form.Canonical(root, w)]++
 	}
 	for _, row := range rows {
-		k := form.Canonical(recs[0].Schema.Root, row)
+		k := form.Canonical(root, row)
 		if wantKeys[k] == 0 {
-			t.Fatalf("%s: row not among the records written:\n got %.800s\nwant e.g. %.800s", what, k, form.Canonical(recs[0].Schema.Root, RowOf(recs[0])))
+			var all []string
+			for w, n := range wantKeys {
+				if n > 0 {
+					all = append(all, w)
+				}
+			}
+			t.Fatalf("%s: row not among the rows expected:\n got %.900s\nwant one of %.2400s", what, k, strings.Join(all, "\n"))
 		}
 		wantKeys[k]--
 	}
@@ -521,7 +553,7 @@ func (f Form) Canonical(root *avrocodec.Type, row map[string]any) string {
 	for _, fd := range root.Fields {
 		out[fd.Name] = f.canon(fd.Type, row[fd.Name])
 	}
-	for _, k := range []string{"_kafka_partition", "_kafka_offset", "_kafka_timestamp"} {
+	for _, k := range []string{"_kafka_partition", "_kafka_offset", "_kafka_timestamp", sink.ColDeletedAt, sink.ColDeletedReason, sink.ColMergedInto} {
 		out[k] = f.canon(nil, row[k])
 	}
 	b, _ := json.Marshal(out)
