@@ -67,6 +67,14 @@ type Entity struct {
 	PassParam, PassValues string
 	// Single is true when the resource is one object, not a list (the account).
 	Single bool
+	// Feed marks the account's events feed: the deletions its new events report (see
+	// DeleteEvent and MergeEvent) are published with its pages.
+	Feed bool
+	// DeleteEvent and MergeEvent are the types of the feed's events that remove an
+	// object of this entity: a hard delete of the event's object, and a merge of two
+	// objects, one of which is gone afterwards (its detail endpoint answers 404). Empty
+	// when no event reports it (Snapshot entities show deletions by disappearance).
+	DeleteEvent, MergeEvent string
 	// Scope is the Gorgias OAuth scope (and role right) reading the entity needs; a 403
 	// names it.
 	Scope string
@@ -105,11 +113,13 @@ var entities = []Entity{
 	{
 		Name: "customers", Resource: "customers", Mode: ByVersion, Scope: "customers:read",
 		SortField: "updated_datetime", VersionField: "updated_datetime",
+		DeleteEvent: "customer-deleted", MergeEvent: "customer-merged",
 		Doc: "Gorgias customers (latest version per id)",
 	},
 	{
 		Name: "tickets", Resource: "tickets", Mode: ByVersion, Scope: "tickets:read",
 		SortField: "updated_datetime", VersionField: "updated_datetime",
+		DeleteEvent: "ticket-deleted", MergeEvent: "ticket-merged",
 		Doc: "Gorgias tickets (latest version per id)",
 	},
 	{
@@ -176,7 +186,7 @@ var entities = []Entity{
 	},
 	{
 		Name: "events", Resource: "events", Mode: AppendOnly, Scope: "events:read",
-		SortField: createdField, VersionField: createdField, SinceParam: createdField + "[gte]",
+		SortField: createdField, VersionField: createdField, SinceParam: createdField + "[gte]", Feed: true,
 		Doc: "Gorgias events: the account's audit trail (one record per event)",
 	},
 	{

@@ -95,3 +95,10 @@ func (e *APIError) Error() string {
 // Unwrap returns the sentinel for the status: ErrUnauthorized for 401,
 // ErrForbidden for 403, ErrBadRequest otherwise.
 func (e *APIError) Unwrap() error { return sentinelFor(e.StatusCode) }
+
+// IsNotFound reports whether err is Gorgias's 404 answer: for an object's detail
+// endpoint, the object does not exist (it was deleted or merged away).
+func IsNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
+}

@@ -2,6 +2,7 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -69,26 +70,35 @@ func (s *appendRun) published(st *EntityState, v, id int64) bool {
 func (s *appendRun) publish(ctx context.Context, pg *fetchedPage) error {
 	next := s.p.state(s.e.Name).clone()
 	out := make([]*kgo.Record, 0, len(pg.recs)+1) // +1: commit adds the state record
-	for _, r := range pg.recs {
+	var fresh []json.RawMessage
+	for i, r := range pg.recs {
 		v := micros(r.Version)
 		if s.published(next, v, r.ID) {
 			continue
 		}
 		out = append(out, &kgo.Record{Topic: s.topic, Key: []byte(strconv.FormatInt(r.ID, 10)), Value: r.Value})
+		fresh = append(fresh, pg.raws[i])
 		s.remember(next, r)
 	}
 	s.trim(next)
 	next.Published += int64(len(out))
+	if s.e.Feed {
+		tombs, err := s.p.feedTombstones(ctx, s.e, fresh, next)
+		if err != nil {
+			return err
+		}
+		out = append(out, tombs...)
+		next.forgetGone()
+	}
 	end := pg.next == ""
 	if end {
 		next.Backfilled = true
 		next.Watermark = next.Mark
 		next.LastSweepEnd = time.Now().UnixMicro()
 	}
-	if err := s.p.commit(ctx, s.e, out, next); err != nil {
+	if err := s.p.commit(ctx, s.e, out, next, pg.received); err != nil {
 		return err
 	}
-	s.p.setState(s.e.Name, next)
 	s.page(len(out), fmtMicros(next.Mark))
 	if end {
 		s.done(next, fmtMicros(next.Mark))

@@ -12,10 +12,12 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 )
 
-// commit publishes one page's records and the entity's new state in one transaction.
-// Kafka work runs under a context that ignores cancellation (bounded by a timeout), so a
-// stop request never leaves a page half-committed.
-func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Record, st *EntityState) error {
+// commit publishes one page's records and the entity's new state in one transaction,
+// and makes st the entity's committed state; fetched is when the page was received
+// (see deletedAt.dropDeleted). Kafka work runs under a context that ignores
+// cancellation (bounded by a timeout), so a stop request never leaves a page
+// half-committed.
+func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Record, st *EntityState, fetched time.Time) error {
 	if err := p.step(stepBeforeProduce, e.Name); err != nil {
 		return err
 	}
@@ -29,10 +31,13 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 	if p.broken != nil {
 		return p.broken
 	}
+	recs = p.deleted.dropDeleted(recs, fetched)
 	if err := p.transact(ctx, e, recs); err != nil {
 		p.broken = err
 		return err
 	}
+	p.deleted.note(recs, time.Now())
+	p.setState(e.Name, st)
 	return p.step(stepAfterCommit, e.Name)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // env is one test's world: a kfake cluster, a Gorgias simulator and the topic checks of
@@ -83,6 +84,7 @@ type published struct {
 	offset    int64
 	value     map[string]any
 	raw       []byte
+	deletion  *tombstone.Deletion // a tombstone (value and raw nil)
 }
 
 // readTopic reads every committed record of an entity topic (testenv.Env.ReadTopic).
@@ -108,6 +110,10 @@ func (e *env) published(ent catalog.Entity, recs []testenv.TopicRecord) []publis
 	e.T.Helper()
 	out := make([]published, 0, len(recs))
 	for _, r := range recs {
+		if r.Delete != nil {
+			out = append(out, published{id: r.ID, version: r.Version, partition: r.Partition, offset: r.Offset, deletion: r.Delete})
+			continue
+		}
 		d, err := e.Reg.Decode(e.SingleObject(e.T, ent.Name, r.Value))
 		if err != nil {
 			e.T.Fatalf("decode record [%d]@%d: %v", r.Partition, r.Offset, err)

@@ -185,6 +185,8 @@ type Producer struct {
 	// broken is the failure of a transaction, after which no other is begun this run
 	// (guarded by commitMu).
 	broken error
+	// deleted is when this run committed each tombstone (guarded by commitMu).
+	deleted deletedAt
 
 	// hook, when set by tests, is called at each step; an error simulates a crash there.
 	hook func(step, entity string) error
@@ -201,7 +203,7 @@ func New(cfg Config, api Lister, kopts []kgo.Opt) (*Producer, error) {
 		return nil, fmt.Errorf("producer: interval start %s must be before interval end %s",
 			cfg.IntervalStart.Format(time.RFC3339), cfg.IntervalEnd.Format(time.RFC3339))
 	}
-	p := &Producer{cfg: cfg, api: api, kopts: kopts, encoders: map[string]*avrocodec.Encoder{}}
+	p := &Producer{cfg: cfg, api: api, kopts: kopts, encoders: map[string]*avrocodec.Encoder{}, deleted: deletedAt{}}
 	for _, e := range cfg.Entities {
 		enc, err := avrocodec.NewEncoder(e)
 		if err != nil {

@@ -3,6 +3,8 @@ package producer
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // A snapshot reads a whole list (every pass of it, or the single object) and
@@ -90,12 +93,11 @@ func (s *snapshotRun) publish(ctx context.Context, pg *fetchedPage, end bool) er
 	}
 	next.Published += int64(len(out))
 	if end {
-		s.finish(next)
+		out = append(out, s.finish(next, pg.received)...)
 	}
-	if err := s.p.commit(ctx, s.e, out, next); err != nil {
+	if err := s.p.commit(ctx, s.e, out, next, pg.received); err != nil {
 		return err
 	}
-	s.p.setState(s.e.Name, next)
 	s.page(len(out), "page "+strconv.Itoa(s.pages))
 	if end {
 		s.done(next, fmtMicros(s.asOf))
@@ -103,16 +105,21 @@ func (s *snapshotRun) publish(ctx context.Context, pg *fetchedPage, end bool) er
 	return nil
 }
 
-// finish closes the snapshot in next: the ids it did not see are forgotten (they
-// disappeared from Gorgias), and the snapshot's start becomes the watermark.
-func (s *snapshotRun) finish(next *EntityState) {
-	for id := range next.Seen {
+// finish closes the snapshot in next and returns the tombstones of the ids it did not
+// see: they disappeared from Gorgias, seen gone at now (the last page's arrival), and
+// are forgotten. The snapshot's start becomes the watermark.
+func (s *snapshotRun) finish(next *EntityState, now time.Time) []*kgo.Record {
+	var out []*kgo.Record
+	for _, id := range slices.Sorted(maps.Keys(next.Seen)) {
 		if _, ok := next.Round[id]; !ok {
 			delete(next.Seen, id)
+			d := tombstone.Deletion{ID: id, At: now.UTC().Truncate(time.Microsecond), Reason: tombstone.Disappeared}
+			out = append(out, d.Record(s.topic))
 		}
 	}
 	next.Round = nil
 	next.Backfilled = true
 	next.Watermark = s.asOf
 	next.LastSweepEnd = time.Now().UnixMicro()
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/gorgias"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // tagList serves a tags list by id, two objects a page.
@@ -38,8 +39,9 @@ func (l tagList) Get(context.Context, string, url.Values) (json.RawMessage, erro
 }
 
 // A snapshot publishes an object when its content differs from the last one published
-// (also when it changes back), nothing on an idle snapshot, and forgets an object that
-// disappeared, so that it is published again if it comes back.
+// (also when it changes back), nothing on an idle snapshot, a tombstone (reason
+// disappeared) for an object that disappeared, which it then forgets, so that it is
+// published again if it comes back.
 func TestSnapshotPublishesChanges(t *testing.T) {
 	ent := testenv.Entity(t, "tags")
 	e := newEnv(t, smallSim)
@@ -57,6 +59,9 @@ func TestSnapshotPublishesChanges(t *testing.T) {
 		now := map[int64]int{}
 		for _, r := range e.readTopic(ent) {
 			now[r.id]++
+			if d := r.deletion; d != nil && (d.Reason != tombstone.Disappeared || d.ID != 2 || d.EventID != 0 || d.At.IsZero()) {
+				t.Fatalf("%s: tombstone %+v, want tag 2 disappeared", what, *d)
+			}
 		}
 		var got []int64
 		for id, n := range now {
@@ -80,7 +85,7 @@ func TestSnapshotPublishesChanges(t *testing.T) {
 	step("edit", 1)
 	tags[1] = "billing"
 	delete(tags, 2)
-	step("edit back, delete", 1)
+	step("edit back, delete", 1, 2) // 1's content, 2's tombstone
 	tags[2] = "refund"
 	step("reappears", 2)
 }

@@ -90,6 +90,10 @@ type EntityState struct {
 	// Tail (append-only entities) holds the objects published with a creation time in
 	// the lookback window below Mark: id → creation time (µs).
 	Tail map[int64]int64 `json:"tail,omitempty"`
+	// Gone (the events feed) holds the deletions the feed published in the last
+	// goneWindow below Mark: entity → id → deletion time (µs). A second event reporting
+	// one of them publishes nothing.
+	Gone map[string]map[int64]int64 `json:"gone,omitempty"`
 }
 
 const stateFormat = 1
@@ -122,6 +126,12 @@ func (st *EntityState) clone() *EntityState {
 	}
 	c.Seen, c.Round = cloneMap(st.Seen), cloneMap(st.Round)
 	c.Tail = cloneMap(st.Tail)
+	if st.Gone != nil {
+		c.Gone = make(map[string]map[int64]int64, len(st.Gone))
+		for e, ids := range st.Gone {
+			c.Gone[e] = maps.Clone(ids)
+		}
+	}
 	return &c
 }
 

@@ -95,6 +95,10 @@ func (p *Producer) newSweepRun(e catalog.Entity) *sweepRun {
 // fetchedPage is one page of the list, encoded.
 type fetchedPage struct {
 	recs []avrocodec.Record
+	// raws are the objects as the API sent them, aligned with recs.
+	raws []json.RawMessage
+	// received is the local time the answer arrived.
+	received time.Time
 	// serverNow is the Gorgias server's time of the answer (the local time of receipt
 	// when the server sent none).
 	serverNow time.Time
@@ -129,7 +133,11 @@ func (p *Producer) fetchPage(ctx context.Context, e catalog.Entity, params gorgi
 		}
 		return nil, &EntityError{Entity: e, Err: fmt.Errorf("fetch %s page %d: %w", e.Name, n, err)}
 	}
-	out := &fetchedPage{serverNow: pg.ServerTime, next: pg.NextCursor, recs: make([]avrocodec.Record, 0, len(pg.Data))}
+	out := &fetchedPage{serverNow: pg.ServerTime, next: pg.NextCursor, recs: make([]avrocodec.Record, 0, len(pg.Data)),
+		raws: pg.Data, received: pg.Received}
+	if out.received.IsZero() {
+		out.received = time.Now()
+	}
 	if out.serverNow.IsZero() {
 		out.serverNow = pg.Received
 	}
@@ -184,10 +192,9 @@ func (s *sweepRun) publish(ctx context.Context, pg *fetchedPage) (done bool, err
 	if done {
 		s.finish(next)
 	}
-	if err := s.p.commit(ctx, s.e, out, next); err != nil {
+	if err := s.p.commit(ctx, s.e, out, next, pg.received); err != nil {
 		return false, err
 	}
-	s.p.setState(s.e.Name, next)
 	s.committed(len(out), pageMin, done, next)
 	return done, nil
 }

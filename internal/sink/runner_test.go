@@ -16,6 +16,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/sinktest"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // world adds runner helpers to the shared test world.
@@ -130,7 +131,7 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 	poison := []*kgo.Record{
 		{Topic: tickets.Topic(w.Prefix), Key: []byte("1"), Value: []byte(`{"id": 1}`), Partition: 0},               // JSON, not Avro
 		{Topic: tickets.Topic(w.Prefix), Key: []byte("2"), Value: append([]byte{0xC3, 0x01}, make([]byte, 12)...)}, // unknown fingerprint
-		{Topic: tickets.Topic(w.Prefix), Key: []byte("3"), Value: nil},                                             // tombstone
+		{Topic: tickets.Topic(w.Prefix), Key: []byte("x3"), Value: nil},                                            // tombstone without an id
 	}
 	if err := cl.ProduceSync(context.Background(), poison...).FirstErr(); err != nil {
 		t.Fatal(err)
@@ -156,6 +157,50 @@ func TestPoisonRecordsGoToDLQ(t *testing.T) {
 	w.consume("mem", m)
 	if n := len(readAll(t, w.KOpts, sink.DLQTopic(w.Prefix))); n != len(poison) {
 		t.Fatalf("DLQ grew to %d after a restart", n)
+	}
+}
+
+// A tombstone reaches the sink as a deletion, not as a dead letter: with our headers
+// (reason, time, survivor) or without (another tool's delete: reason deleted, at the
+// record's timestamp).
+func TestTombstoneIsADeletion(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	cl, err := kgo.NewClient(w.KOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	tickets, _ := catalog.Lookup("tickets")
+	ids := w.Sim.IDs("tickets")
+	at := time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC) // after every version
+	ours := tombstone.Deletion{ID: ids[0], At: at, Reason: tombstone.Merged, MergedInto: ids[1], EventID: 77}
+	foreign := &kgo.Record{Topic: tickets.Topic(w.Prefix), Key: []byte(strconv.FormatInt(ids[2], 10)), Timestamp: at}
+	if err := cl.ProduceSync(context.Background(), ours.Record(tickets.Topic(w.Prefix)), foreign).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	m := sinktest.NewMemory()
+	w.consume("mem", m)
+	if n := len(readAll(t, w.KOpts, sink.DLQTopic(w.Prefix))); n != 0 {
+		t.Fatalf("%d dead letters, want none", n)
+	}
+	rows := map[int64]map[string]any{}
+	for _, r := range m.Rows(tickets) {
+		rows[r["id"].(int64)] = r
+	}
+	for _, c := range []struct {
+		id     int64
+		at     time.Time
+		reason string
+		into   any
+	}{{ids[0], at, "merged", ids[1]}, {ids[2], at.Truncate(time.Millisecond), "deleted", nil}} { // Kafka timestamps have milliseconds
+		r := rows[c.id]
+		if got, _ := r[sink.ColDeletedAt].(time.Time); !got.Equal(c.at) || r[sink.ColDeletedReason] != c.reason || r[sink.ColMergedInto] != c.into {
+			t.Errorf("ticket %d: deletion columns %v %v %v, want %v %s %v", c.id, r[sink.ColDeletedAt], r[sink.ColDeletedReason], r[sink.ColMergedInto], c.at, c.reason, c.into)
+		}
+	}
+	if r := rows[ids[1]]; r[sink.ColDeletedAt] != nil {
+		t.Errorf("the survivor %d is marked deleted", ids[1])
 	}
 }
 

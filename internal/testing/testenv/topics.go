@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // TopicRecord is one record of an entity topic, decoded.
@@ -31,6 +32,8 @@ type TopicRecord struct {
 	Key, Value []byte
 	// ExtractedAt is the record's _extracted_at.
 	ExtractedAt time.Time
+	// Delete is set on a tombstone (then Version is the deletion time).
+	Delete *tombstone.Deletion
 }
 
 // CheckTopicsExact asserts what the producer promises of every entity topic under
@@ -59,9 +62,9 @@ func (e *Env) CheckTopicExact(t testing.TB, ent catalog.Entity) []TopicRecord {
 }
 
 // ReadTopic reads every committed record of ent's topic, up to the end offsets seen when
-// it starts (the last stable offsets: an open transaction is not waited for). It fails
-// the test on a record it cannot decode, a key that is not the id, or a tombstone (the
-// simulator deletes nothing).
+// it starts (the last stable offsets: an open transaction is not waited for), in offset
+// order per partition. It fails the test on a record it cannot decode, a key that is not
+// the id, or a malformed tombstone.
 func (e *Env) ReadTopic(t testing.TB, ent catalog.Entity) []TopicRecord {
 	t.Helper()
 	topic := ent.Topic(e.Prefix)
@@ -126,8 +129,12 @@ func (e *Env) endOffsets(ctx context.Context, t testing.TB, topic string) map[in
 func (e *Env) decodeRecord(t testing.TB, ent catalog.Entity, r *kgo.Record) TopicRecord {
 	t.Helper()
 	where := fmt.Sprintf("%s[%d]@%d", r.Topic, r.Partition, r.Offset)
-	if r.Value == nil {
-		t.Fatalf("%s: unexpected tombstone for key %q", where, r.Key)
+	if tombstone.Is(r) {
+		d, err := tombstone.Parse(r)
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		return TopicRecord{ID: d.ID, Version: d.At.UnixMicro(), Partition: r.Partition, Offset: r.Offset, Key: r.Key, Delete: &d}
 	}
 	s, vals, err := e.Reg.DecodeRow(e.SingleObject(t, ent.Name, r.Value))
 	if err != nil {
