@@ -67,11 +67,14 @@ type event struct {
 }
 
 // when draws a time in (from, to].
-func (b *batch) when() time.Time {
+func (b *batch) when() time.Time { return b.drawTime(b.r) }
+
+// drawTime draws a time in (from, to] from r.
+func (b *batch) drawTime(r *rand.Rand) time.Time {
 	if b.d <= time.Microsecond {
 		return b.from.Add(time.Microsecond)
 	}
-	return b.from.Add(time.Microsecond + randDur(b.r, b.d-time.Microsecond))
+	return b.from.Add(time.Microsecond + randDur(r, b.d-time.Microsecond))
 }
 
 // at schedules change to run at time t.

@@ -112,7 +112,12 @@ func (s *Sim) EditTicket(id int64) error {
 	return nil
 }
 
+// edit applies one or two drawn edits at time at (see EditTicket); a
+// ticket removed since the edit was planned is left alone.
 func (g *ticketGen) edit(tk *ticket, at time.Time) {
+	if !g.t.has(tk.ID) {
+		return
+	}
 	r := g.s.rng
 	st := g.s.stampAt(at, tk.form)
 	closedNow := false
