@@ -241,6 +241,10 @@ func (g *eventGen) observe(t *table, obj any, created bool) {
 		return
 	}
 	at := g.s.changeTime()
+	if n := g.s.del.takeNote(); n != nil {
+		g.record(auditEntry{at: at, typ: n.typ, kind: kind, objectID: t.layout.id(obj), data: n.data, fromAgent: true})
+		return
+	}
 	var e auditEntry
 	switch o := obj.(type) {
 	case *ticket:

@@ -121,11 +121,12 @@ func (g *ticketGen) edit(tk *ticket, at time.Time) {
 	r := g.s.rng
 	st := g.s.stampAt(at, tk.form)
 	closedNow := false
+	wasTrashed := tk.TrashedDatetime.isSet()
 	for range 1 + r.IntN(2) {
 		closedNow = g.editOne(r, tk, st) || closedNow
 	}
 	tk.UpdatedDatetime = st
-	g.t.changed(tk)
+	g.s.changedAs(g.t, tk, g.s.del.trashNote(wasTrashed, tk))
 	if closedNow && !tk.Spam {
 		g.surveys().onClosed(tk, at)
 	}
