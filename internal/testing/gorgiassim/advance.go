@@ -30,10 +30,41 @@ import (
 // steps of calls going on), their events and recordings (one deleted when
 // no call ends with one), and the account (one setting edited).
 //
+// With Config.Deletes, each call also removes and restores objects, at
+// times drawn in the same interval (percentages of the configured
+// Tickets and Customers, each at least one when there is a candidate):
+//   - tickets: trashes 0.5% (ticket-trashed), untrashes 30% of the tickets
+//     trashed by earlier calls (ticket-untrashed), marks 0.2% as spam
+//     (ticket-marked-spam) and unmarks 30% of the ones earlier calls marked
+//     (ticket-unmarked-spam), each moving updated_datetime; hard-deletes
+//     0.2%, chosen among trashed tickets (trashing one first when none is;
+//     ticket-deleted), and merges 0.1% into another live ticket, of the
+//     same customer when it has one (ticket-merged about the survivor,
+//     data {"source_ticket_id": source}; the survivor's updated_datetime
+//     moves after the event),
+//   - customers: deletes 0.1% among the customers without tickets
+//     (customer-deleted) and merges 0.1% into another (customer-merged
+//     about the survivor, data {"source_customer_id": source}; the
+//     source's tickets move to the survivor, each with a ticket-updated
+//     event, data {"customer_id": survivor}; the survivor's
+//     updated_datetime moves),
+//   - messages: soft-deletes 0.2% of the messages of the newest 5% of the
+//     tickets (at least 20 tickets): deleted_datetime is set, the message
+//     stays listed (ticket-message-deleted, data {"ticket_id": ...}),
+//   - tags: deletes one (tag-deleted) and merges one into another
+//     (tag-merged about the survivor, data {"source_tag_id": source}),
+//   - with probability 0.5 each, deletes one macro, team, view (never a
+//     system view), widget and rule (<object type>-deleted),
+//
+// every reference entity keeping at least 3 objects. A ticket edit that
+// trashes or untrashes writes ticket-trashed or ticket-untrashed instead
+// of ticket-updated. Removal events have data null unless said otherwise,
+// and their created_datetime is the removal time (Deletion.At).
+//
 // The batch size does not depend on d. Every change gets a stamp later
 // than anything stamped before, so clients never see a change appear
 // behind a value they already read. The returned Changes lists the ids of
-// every created or modified object.
+// every created or modified object, and of every removed one.
 func (s *Sim) Advance(d time.Duration) Changes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -44,6 +75,7 @@ func (s *Sim) Advance(d time.Duration) Changes {
 	for _, t := range s.tables {
 		t.gen.plan(b)
 	}
+	s.del.plan(b)
 	s.cs = newChangeSet()
 	defer func() { s.cs, s.at = nil, time.Time{} }()
 	b.apply(func(at time.Time) { s.at = at })
@@ -67,11 +99,14 @@ type event struct {
 }
 
 // when draws a time in (from, to].
-func (b *batch) when() time.Time {
+func (b *batch) when() time.Time { return b.drawTime(b.r) }
+
+// drawTime draws a time in (from, to] from r.
+func (b *batch) drawTime(r *rand.Rand) time.Time {
 	if b.d <= time.Microsecond {
 		return b.from.Add(time.Microsecond)
 	}
-	return b.from.Add(time.Microsecond + randDur(b.r, b.d-time.Microsecond))
+	return b.from.Add(time.Microsecond + randDur(r, b.d-time.Microsecond))
 }
 
 // at schedules change to run at time t.

@@ -44,6 +44,14 @@ type Config struct {
 	// "x_sim_flag": true and "x_sim_info": {"a": 1}. They are part of the
 	// truth returned by Objects too.
 	ExtraFields bool
+	// Deletes, when set, makes every Advance also remove and restore
+	// objects as Gorgias does: trash, untrash, spam and hard-delete tickets,
+	// merge tickets and customers, delete customers, soft-delete messages,
+	// delete and merge tags, and now and then delete a macro, team, view,
+	// widget or rule, each with its event (see Advance and Sim.Deleted).
+	// Default false: Advance then never removes anything, and the data is
+	// exactly what it is without the option.
+	Deletes bool
 	// Clock is the real clock, default time.Now. It drives the rate-limit
 	// bucket and the passing of sim time (see Sim.Now).
 	Clock func() time.Time

@@ -9,6 +9,26 @@
 // Config; Advance and the fine-grained mutators change it over sim time,
 // and Objects returns the truth a destination should end up equal to.
 //
+// # Removals
+//
+// With Config.Deletes, Advance also removes objects as Gorgias does (see
+// shared/reference/gorgias-api.md §6b), each with its event in
+// /api/events: it trashes and untrashes tickets, marks and unmarks them
+// as spam (states, not removals: the tickets stay listed), hard-deletes
+// and merges tickets, deletes customers without tickets and merges
+// customers, soft-deletes messages (deleted_datetime), deletes and merges
+// tags, and now and then deletes a macro, team, view, widget or rule. A
+// removed object leaves every list and its single-object endpoint answers
+// 404; its id is never handed out again. Sim.Deleted says what went,
+// when, why and under which event, and Changes.Removed what one Advance
+// removed. Simplifications: a deleted or merged ticket's messages and
+// survey stay listed with their ticket_id; other objects keep their
+// copies of removed ones (tickets' and macros' tags, teams, rules' and
+// messages' references, a merged customer in messages, surveys and phone
+// calls), and calls planned on a ticket removed meanwhile still happen.
+// The removals draw from their own random stream, so without the option
+// the data is exactly what it is without this feature.
+//
 // Use it over HTTP with Handler (httptest.NewServer or cmd/gorgias-sim) or
 // without sockets through RoundTripper.
 //
@@ -113,7 +133,8 @@
 // compare against Objects, never against fixed data). New generators go
 // after the existing ones in catalog order, so the seeded data of the
 // earlier entities stays byte-identical. Every Advance must change or add
-// at least one object of every entity: snapshot entities change content,
+// at least one object of every entity (with Config.Deletes, a removal
+// counts): snapshot entities change content,
 // append-only ones only get new objects, created no earlier than any
 // listed before.
 package gorgiassim

@@ -241,6 +241,10 @@ func (g *eventGen) observe(t *table, obj any, created bool) {
 		return
 	}
 	at := g.s.changeTime()
+	if n := g.s.del.takeNote(); n != nil {
+		g.record(auditEntry{at: at, typ: n.typ, kind: kind, objectID: t.layout.id(obj), data: n.data, fromAgent: true})
+		return
+	}
 	var e auditEntry
 	switch o := obj.(type) {
 	case *ticket:
@@ -259,8 +263,16 @@ func (g *eventGen) observe(t *table, obj any, created bool) {
 		e = auditEntry{at: at, typ: kebab(kind) + map[bool]string{true: "-created", false: "-updated"}[created],
 			kind: kind, objectID: t.layout.id(obj), fromAgent: true}
 	}
+	g.record(e)
+}
+
+// record writes the event of e, stamped at e.at or just after the latest
+// stamp, and returns it.
+func (g *eventGen) record(e auditEntry) *auditEvent {
 	id := g.t.newID(g.rng)
-	g.t.add(g.event(g.rng, id, e, g.s.stampAt(at, g.t.form(id))))
+	ev := g.event(g.rng, id, e, g.s.stampAt(e.at, g.t.form(id)))
+	g.t.add(ev)
+	return ev
 }
 
 // plan adds nothing itself: the other generators' changes write the

@@ -149,7 +149,11 @@ func (g *messageGen) plan(b *batch) {
 	times(0.03, g.s.cfg.Tickets, func() {
 		tk := objectAt[*ticket](tickets, b.r.IntN(n))
 		if !tk.TrashedDatetime.isSet() && !tk.Spam {
-			b.at(b.when(), func(at time.Time) { g.add(tk, at, nil) })
+			b.at(b.when(), func(at time.Time) {
+				if tickets.has(tk.ID) { // not removed meanwhile (Config.Deletes)
+					g.add(tk, at, nil)
+				}
+			})
 		}
 	})
 }

@@ -112,15 +112,21 @@ func (s *Sim) EditTicket(id int64) error {
 	return nil
 }
 
+// edit applies one or two drawn edits at time at (see EditTicket); a
+// ticket removed since the edit was planned is left alone.
 func (g *ticketGen) edit(tk *ticket, at time.Time) {
+	if !g.t.has(tk.ID) {
+		return
+	}
 	r := g.s.rng
 	st := g.s.stampAt(at, tk.form)
 	closedNow := false
+	wasTrashed := tk.TrashedDatetime.isSet()
 	for range 1 + r.IntN(2) {
 		closedNow = g.editOne(r, tk, st) || closedNow
 	}
 	tk.UpdatedDatetime = st
-	g.t.changed(tk)
+	g.s.changedAs(g.t, tk, g.s.del.trashNote(wasTrashed, tk))
 	if closedNow && !tk.Spam {
 		g.surveys().onClosed(tk, at)
 	}

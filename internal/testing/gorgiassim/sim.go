@@ -27,6 +27,7 @@ const (
 	streamFaults = 0x13198a2e03707344 // fault draws
 	streamSeed   = 0xa4093822299f31d0 // the seeded data set
 	streamAudit  = 0x082efa98ec4e6c89 // events written as other objects change
+	streamDelete = 0x452821e638d01377 // removals and restorations (Config.Deletes)
 )
 
 // Sim is a deterministic in-process fake of the Gorgias REST API of one
@@ -49,6 +50,7 @@ type Sim struct {
 	live     bool                                    // seeding is over: watchers see changes
 	watchers []func(t *table, obj any, created bool) // see watch
 	at       time.Time                               // time of the Advance change being applied
+	del      *removals                               // nil unless Config.Deletes
 
 	pools
 	denied map[string]bool
@@ -73,6 +75,9 @@ func New(cfg Config) *Sim {
 	s.bucket = newBucket(cfg.RateLimit, cfg.RateWindow)
 	s.buildTables()
 	s.seed()
+	if cfg.Deletes {
+		s.del = newRemovals(s)
+	}
 	s.last = cfg.Start
 	s.clock0 = cfg.Clock()
 	s.live = true
@@ -114,9 +119,10 @@ func (s *Sim) watch(fn func(t *table, obj any, created bool)) {
 	s.watchers = append(s.watchers, fn)
 }
 
-// observe tells the watchers about an added or changed object.
+// observe tells the watchers about an added or changed object, unless a
+// removal mutes them (see removals.quietly).
 func (s *Sim) observe(t *table, obj any, created bool) {
-	if !s.live {
+	if !s.live || s.del.muting() {
 		return
 	}
 	for _, fn := range s.watchers {

@@ -157,12 +157,41 @@ func (t *table) add(obj any) {
 	t.s.observe(t, obj, true)
 }
 
-// changed must be called after a stored object was modified.
+// changed must be called after a stored object was modified. A change of
+// an object removed meanwhile (Config.Deletes: an edit planned before the
+// removal) is dropped.
 func (t *table) changed(obj any) {
 	id := t.layout.id(obj)
-	t.byID[id].raw = nil
+	it, ok := t.byID[id]
+	if !ok {
+		return
+	}
+	it.raw = nil
 	t.touched(id)
 	t.s.observe(t, obj, false)
+}
+
+// has reports whether the object with id is stored (not removed).
+func (t *table) has(id int64) bool {
+	_, ok := t.byID[id]
+	return ok
+}
+
+// remove takes the object with id out of the table (lists, single reads
+// and truth) for good and records it for Advance; false when it is not
+// stored.
+func (t *table) remove(id int64) bool {
+	if !t.has(id) {
+		return false
+	}
+	i, _ := slices.BinarySearchFunc(t.all, id, func(it *item, id int64) int { return cmp.Compare(it.id, id) })
+	t.all = slices.Delete(t.all, i, i+1)
+	delete(t.byID, id)
+	clear(t.fresh)
+	if t.s.cs != nil {
+		t.s.cs.remove(t.ent.Resource, id)
+	}
+	return true
 }
 
 // touched drops the sorted indexes and records the change for Advance.
