@@ -17,7 +17,9 @@ import (
 //     it only moves the offset, e.g. over transaction markers).
 //   - Every record has an entity and a schema of that entity (Schema.Entity ==
 //     Entity.Name), and one value per field of that schema (len(Values) ==
-//     len(Schema.Root.Fields)), so indexing Values by the schema's fields is safe.
+//     len(Schema.Root.Fields)), so indexing Values by the schema's fields is safe;
+//     except a deletion (Delete set), which has neither schema nor values, and whose
+//     ID and Version are its Delete's ID and At.
 //   - Every record has a range: one of its partition whose topic is <prefix><entity>.
 //     Record carries no topic, so a range matches when its topic ends with the entity's
 //     name; where one entity's name ends another's (events, voice_call_events), a
@@ -54,6 +56,10 @@ func CheckBatch(b Batch) error {
 		switch {
 		case name == "":
 			return fmt.Errorf("%w: record %d (partition %d, offset %d) has no entity", ErrBadBatch, i, r.Partition, r.Offset)
+		case r.Delete != nil:
+			if r.Schema != nil || r.Values != nil || r.ID != r.Delete.ID || !r.Version.Equal(r.Delete.At) {
+				return fmt.Errorf("%w: %s deletion at %d/%d carries a version's schema or values, or another id or time", ErrBadBatch, name, r.Partition, r.Offset)
+			}
 		case r.Schema == nil || r.Schema.Root == nil:
 			return fmt.Errorf("%w: %s record at %d/%d has no schema", ErrBadBatch, name, r.Partition, r.Offset)
 		case r.Schema.Entity != name:

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 func TestCheckBatch(t *testing.T) {
@@ -42,6 +44,12 @@ func TestCheckBatch(t *testing.T) {
 	noSchema.Schema = nil
 	noEntity := rec(customers, 0, 0)
 	noEntity.Entity = catalog.Entity{}
+	at := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	deletion := sink.Record{Entity: customers, ID: 5, Version: at, Delete: &tombstone.Deletion{ID: 5, At: at, Reason: tombstone.Deleted}, Offset: 1}
+	deletionWithValues := deletion
+	deletionWithValues.Values = make([]any, 3)
+	deletionOtherID := deletion
+	deletionOtherID.ID = 6
 
 	for _, tc := range []struct {
 		name    string
@@ -68,6 +76,9 @@ func TestCheckBatch(t *testing.T) {
 		{"negative partition", sink.Batch{Ranges: ranges(rg("gorgias.customers", -1, none, 1))}, "names no topic partition"},
 		{"record without entity", sink.Batch{Records: recs(noEntity), Ranges: ranges(rg("gorgias.customers", 0, none, 1))}, "has no entity"},
 		{"record without schema", sink.Batch{Records: recs(noSchema), Ranges: ranges(rg("gorgias.customers", 0, none, 1))}, "has no schema"},
+		{"a deletion among versions", sink.Batch{Records: recs(rec(customers, 0, 0), deletion), Ranges: ranges(rg("gorgias.customers", 0, none, 2))}, ""},
+		{"a deletion with values", sink.Batch{Records: recs(deletionWithValues), Ranges: ranges(rg("gorgias.customers", 0, none, 2))}, "carries a version's schema"},
+		{"a deletion of another id", sink.Batch{Records: recs(deletionOtherID), Ranges: ranges(rg("gorgias.customers", 0, none, 2))}, "another id"},
 		{"schema of another entity", sink.Batch{Records: recs(foreign), Ranges: ranges(rg("gorgias.tickets", 0, none, 1))}, "of entity customers"},
 		{"misaligned values", sink.Batch{Records: recs(misaligned), Ranges: ranges(rg("gorgias.customers", 0, none, 1))}, "3 values"},
 		{"negative offset", sink.Batch{Records: recs(rec(customers, 0, -1)), Ranges: ranges(rg("gorgias.customers", 0, none, 1))}, "negative offset"},

@@ -10,6 +10,7 @@
 package sinktest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 	"github.com/gorgias-kafka/gorgias-kafka/schemas"
 )
 
@@ -53,6 +55,8 @@ type Form struct {
 	// NullArrayIsEmpty: the destination cannot store a NULL array and stores it as an
 	// empty one (BigQuery REPEATED columns).
 	NullArrayIsEmpty bool
+	// Deletes is the destination's deletion mode, for CheckTruth (zero: soft).
+	Deletes sink.DeleteMode
 }
 
 // Fixture is realistic test data: simulator objects encoded and decoded like the
@@ -642,7 +646,9 @@ func keys(m map[string]any) string {
 
 // CheckTruth asserts that rows (an entity table) hold exactly the simulator's objects of
 // e, each at its current version, field for field (extraction metadata and Kafka
-// columns aside): none missing, none extra, no duplicate id.
+// columns aside), with NULL deletion columns: none missing, none extra, no duplicate
+// id. Objects the simulator deleted are rows marked deleted (soft deletes; see
+// checkDeleted) or absent (hard deletes).
 func CheckTruth(t testing.TB, reg *avrocodec.Registry, sim *gorgiassim.Sim, e catalog.Entity, rows []map[string]any) {
 	t.Helper()
 	Form{}.CheckTruth(t, reg, sim, e, rows)
@@ -676,6 +682,7 @@ func (f Form) CheckTruth(t testing.TB, reg *avrocodec.Registry, sim *gorgiassim.
 	}
 	seen := map[int64]bool{}
 	var missing, extra, dup, diff []string
+	rows = f.checkDeleted(t, sim, e, rows)
 	for _, row := range rows {
 		id := asInt(row[catalog.Key])
 		if seen[id] {
@@ -721,4 +728,61 @@ func (form Form) truthKey(fields []avrocodec.Field, vals []any) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// checkDeleted checks the rows of objects the simulator deleted and returns the other
+// rows. Soft deletes: every deleted object the pipeline detects (see
+// testenv.Detectable) has its row, marked with the deletion's time, reason and survivor
+// (an object a snapshot never saw may have none), and no live row is marked. Hard
+// deletes: no deleted object has a row.
+func (f Form) checkDeleted(t testing.TB, sim *gorgiassim.Sim, e catalog.Entity, rows []map[string]any) []map[string]any {
+	t.Helper()
+	gone := map[int64]gorgiassim.Deletion{}
+	for _, d := range sim.Deleted(e.Resource) {
+		gone[d.ID] = d
+	}
+	var live []map[string]any
+	seen := map[int64]bool{}
+	var bad []string
+	for _, row := range rows {
+		id := asInt(row[catalog.Key])
+		d, deleted := gone[id]
+		switch {
+		case !deleted && row[sink.ColDeletedAt] != nil:
+			bad = append(bad, fmt.Sprintf("%d: live object marked deleted", id))
+		case !deleted || !testenv.Detectable(e):
+			live = append(live, row)
+		case f.Deletes.Hard():
+			bad = append(bad, fmt.Sprintf("%d: deleted (%s) but still a row", id, d.Reason))
+		case row[sink.ColDeletedAt] == nil:
+			bad = append(bad, fmt.Sprintf("%d: deleted (%s) but its row is not marked", id, d.Reason))
+		default:
+			seen[id] = true
+			if w := testenv.WantTombstone(e, deletionOf(row), d, false); w != "" {
+				bad = append(bad, fmt.Sprintf("%d: %s", id, w))
+			}
+		}
+	}
+	for id, d := range gone {
+		if !seen[id] && !f.Deletes.Hard() && testenv.Detectable(e) && e.Mode != catalog.Snapshot {
+			bad = append(bad, fmt.Sprintf("%d: deleted (%s) but no row records it", id, d.Reason))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		t.Errorf("%s (%s deletes): %d deletion problems, e.g. %v", e.Name, cmp.Or(f.Deletes, sink.SoftDelete), len(bad), bad[:min(3, len(bad))])
+	}
+	return live
+}
+
+// deletionOf reads the deletion columns of a row (the event id is not stored).
+func deletionOf(row map[string]any) tombstone.Deletion {
+	d := tombstone.Deletion{ID: asInt(row[catalog.Key]), At: asTime(row[sink.ColDeletedAt]).UTC()}
+	if r, ok := row[sink.ColDeletedReason].(string); ok {
+		d.Reason = tombstone.Reason(r)
+	}
+	if row[sink.ColMergedInto] != nil {
+		d.MergedInto = asInt(row[sink.ColMergedInto])
+	}
+	return d
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
@@ -236,6 +237,8 @@ func (e *Env) checkTopic(t testing.TB, ent catalog.Entity, recs []TopicRecord) {
 	if len(truth) == 0 {
 		t.Fatalf("%s: the simulator has no objects; the check proves nothing", ent.Name)
 	}
+	gone := e.checkDeletions(t, ent, recs)
+	recs = slices.DeleteFunc(slices.Clone(recs), func(r TopicRecord) bool { return r.Delete != nil })
 	newest, dup := newestVersions(recs)
 	snapshot := ent.Mode == catalog.Snapshot
 	if snapshot {
@@ -260,7 +263,7 @@ func (e *Env) checkTopic(t testing.TB, ent catalog.Entity, recs []TopicRecord) {
 		}
 	}
 	for id := range newest {
-		if _, ok := truth[id]; !ok {
+		if _, ok := truth[id]; !ok && !gone[id] {
 			unknown = append(unknown, strconv.FormatInt(id, 10))
 		}
 	}
@@ -304,10 +307,7 @@ func newestVersions(recs []TopicRecord) (map[int64]TopicRecord, []string) {
 // partition, so offset order is publication order.
 func (e *Env) repeatedContents(t testing.TB, ent catalog.Entity, recs []TopicRecord) []string {
 	t.Helper()
-	sorted := slices.Clone(recs)
-	slices.SortFunc(sorted, func(a, b TopicRecord) int {
-		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
-	})
+	sorted := sortedByOffset(recs)
 	last := map[int64][]any{}
 	var dup []string
 	for _, r := range sorted {
@@ -323,4 +323,90 @@ func (e *Env) repeatedContents(t testing.TB, ent catalog.Entity, recs []TopicRec
 		last[r.ID] = vals
 	}
 	return dup
+}
+
+// Detectable reports whether the pipeline learns of the deletions of ent's objects:
+// from the events feed (when the events entity is produced too) or by disappearance from
+// a snapshot.
+func Detectable(ent catalog.Entity) bool {
+	return ent.DeleteEvent != "" || ent.MergeEvent != "" || ent.Mode == catalog.Snapshot
+}
+
+// WantTombstone checks a deletion d the pipeline published (a tombstone or a deleted
+// row) against the simulator's deletion s of the same object, and returns what differs
+// ("" when nothing does). Events report their time, reason, survivor and event; a
+// snapshot sees the object gone at or after it went. withEvent says whether d carries
+// its event's id (a tombstone does, a sink's row does not).
+func WantTombstone(ent catalog.Entity, d tombstone.Deletion, s gorgiassim.Deletion, withEvent bool) string {
+	if ent.Mode == catalog.Snapshot {
+		if d.Reason != tombstone.Disappeared || d.At.Before(s.At) || d.EventID != 0 || d.MergedInto != 0 {
+			return fmt.Sprintf("got %+v, want disappeared at or after %s", d, s.At.Format(time.RFC3339Nano))
+		}
+		return ""
+	}
+	if string(d.Reason) != s.Reason || !d.At.Equal(s.At.Truncate(time.Microsecond)) || (withEvent && d.EventID != s.EventID) || d.MergedInto != s.MergedInto {
+		return fmt.Sprintf("got %+v, want %+v", d, s)
+	}
+	return ""
+}
+
+// checkDeletions checks the tombstones of ent's topic against the simulator's
+// deletions: every deleted object the pipeline can detect has exactly one tombstone,
+// the last record of its key (never before one of its versions), with the deletion's
+// reason, time and event (see WantTombstone); an object deleted before any of its
+// versions was published may have none when a snapshot detects it; no live object has
+// one. It returns the deleted ids.
+func (e *Env) checkDeletions(t testing.TB, ent catalog.Entity, recs []TopicRecord) map[int64]bool {
+	t.Helper()
+	gone := map[int64]bool{}
+	sim := map[int64]gorgiassim.Deletion{}
+	for _, d := range e.Sim.Deleted(ent.Resource) {
+		gone[d.ID], sim[d.ID] = true, d
+	}
+	last, tombs, versions := map[int64]TopicRecord{}, map[int64]int{}, map[int64]int{}
+	for _, r := range sortedByOffset(recs) {
+		last[r.ID] = r
+		if r.Delete != nil {
+			tombs[r.ID]++
+		} else {
+			versions[r.ID]++
+		}
+	}
+	topic := ent.Topic(e.Prefix)
+	var bad []string
+	for id, s := range sim {
+		l, ok := last[id]
+		switch {
+		case !Detectable(ent):
+		case !ok && ent.Mode == catalog.Snapshot:
+			// gone before a snapshot saw it
+		case !ok || l.Delete == nil:
+			bad = append(bad, fmt.Sprintf("%d: deleted (%s) but its last record is no tombstone", id, s.Reason))
+		case tombs[id] != 1:
+			bad = append(bad, fmt.Sprintf("%d: %d tombstones", id, tombs[id]))
+		default:
+			if d := WantTombstone(ent, *l.Delete, s, true); d != "" {
+				bad = append(bad, fmt.Sprintf("%d: %s", id, d))
+			}
+		}
+	}
+	for id, n := range tombs {
+		if !gone[id] {
+			bad = append(bad, fmt.Sprintf("%d: %d tombstones for a live object", id, n))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		t.Errorf("%s: %d deletion problems, e.g. %v", topic, len(bad), bad[:min(3, len(bad))])
+	}
+	return gone
+}
+
+// sortedByOffset orders records by partition and offset: publication order per key.
+func sortedByOffset(recs []TopicRecord) []TopicRecord {
+	sorted := slices.Clone(recs)
+	slices.SortFunc(sorted, func(a, b TopicRecord) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	})
+	return sorted
 }
