@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // commit publishes one page's records and the entity's new state in one transaction,
@@ -18,7 +20,11 @@ import (
 // cancellation (bounded by a timeout), so a stop request never leaves a page
 // half-committed.
 func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Record, st *EntityState, fetched time.Time) error {
-	if err := p.step(stepBeforeProduce, e.Name); err != nil {
+	label := e.Name
+	if slices.ContainsFunc(recs, tombstone.Is) {
+		label += withTombstones
+	}
+	if err := p.step(stepBeforeProduce, label); err != nil {
 		return err
 	}
 	val, err := st.marshal()
@@ -32,18 +38,19 @@ func (p *Producer) commit(ctx context.Context, e catalog.Entity, recs []*kgo.Rec
 		return p.broken
 	}
 	recs = p.deleted.dropDeleted(recs, fetched)
-	if err := p.transact(ctx, e, recs); err != nil {
+	if err := p.transact(ctx, e, recs, label); err != nil {
 		p.broken = err
 		return err
 	}
 	p.deleted.note(recs, time.Now())
 	p.setState(e.Name, st)
-	return p.step(stepAfterCommit, e.Name)
+	return p.step(stepAfterCommit, label)
 }
 
 // transact runs one transaction: begin, produce recs, commit. Any error leaves the
-// transactional client unusable for this run (Producer.broken).
-func (p *Producer) transact(ctx context.Context, e catalog.Entity, recs []*kgo.Record) error {
+// transactional client unusable for this run (Producer.broken). label names the
+// transaction to the test hook.
+func (p *Producer) transact(ctx context.Context, e catalog.Entity, recs []*kgo.Record, label string) error {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
 	if err := p.cl.BeginTransaction(); err != nil {
@@ -55,7 +62,7 @@ func (p *Producer) transact(ctx context.Context, e catalog.Entity, recs []*kgo.R
 		}
 		return fmt.Errorf("produce %s page: %w", e.Name, err)
 	}
-	if err := p.step(stepAfterProduce, e.Name); err != nil {
+	if err := p.step(stepAfterProduce, label); err != nil {
 		return err
 	}
 	if err := p.cl.EndTransaction(kctx, kgo.TryCommit); err != nil {

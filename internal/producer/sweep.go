@@ -24,6 +24,11 @@ const (
 	stepAfterCommit   = "after-commit"   // transaction committed
 )
 
+// withTombstones is added to the entity a hook is called with at the commit steps of a
+// transaction that carries tombstones ("events" + withTombstones), so that tests can
+// crash around a deletion.
+const withTombstones = "+tombstones"
+
 func (p *Producer) step(name, entity string) error {
 	if p.hook == nil {
 		return nil
