@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"regexp"
@@ -32,9 +33,11 @@ type pipeline struct {
 
 func quiet() *slog.Logger { return sinktest.Logger() }
 
+// newPipeline makes a pipeline whose simulator also deletes, merges and trashes
+// objects as it moves time forward.
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	return &pipeline{World: sinktest.NewWorld(t, gorgiassim.Config{Seed: 31, Customers: 200, Tickets: 300}), t: t, dir: t.TempDir()}
+	return &pipeline{World: sinktest.NewWorld(t, gorgiassim.Config{Seed: 31, Customers: 200, Tickets: 300, Deletes: true}), t: t, dir: t.TempDir()}
 }
 
 func (p *pipeline) produce() { p.Produce() }
@@ -103,16 +106,25 @@ func (p *pipeline) checkTruth(name string) map[string][]map[string]any {
 	rows, changelog := p.tables(name)
 	for _, e := range catalog.All() {
 		sinktest.CheckTruth(p.t, p.Reg, p.Sim, e, rows[e.Name])
-		seen := map[[2]int64]bool{}
+		seen := map[string]bool{}
 		for _, r := range changelog[e.Name] {
-			k := [2]int64{asInt64(r["id"]), r[e.VersionField].(time.Time).UnixMicro()}
+			k := changeKey(e, r)
 			if seen[k] {
-				p.t.Errorf("%s changelog: version %v of %d twice", e.Name, r[e.VersionField], k[0])
+				p.t.Errorf("%s changelog: %s twice", e.Name, k)
 			}
 			seen[k] = true
 		}
 	}
 	return rows
+}
+
+// changeKey names the change a changelog row records: a version of an object, or its
+// deletion.
+func changeKey(e catalog.Entity, r map[string]any) string {
+	if at, ok := r[sink.ColDeletedAt].(time.Time); ok {
+		return fmt.Sprintf("deletion of %v at %d", r[catalog.Key], at.UnixMicro())
+	}
+	return fmt.Sprintf("version of %v at %d", r[catalog.Key], r[e.VersionField].(time.Time).UnixMicro())
 }
 
 func asInt64(v any) int64 {
