@@ -83,7 +83,8 @@ func (s *appendRun) publish(ctx context.Context, pg *fetchedPage) error {
 	s.trim(next)
 	next.Published += int64(len(out))
 	if s.e.Feed {
-		tombs, err := s.p.feedTombstones(ctx, s.e, fresh, next)
+		// The lookups of merges wait for the budget as the page's next request would.
+		tombs, err := s.p.feedTombstones(gorgias.WithPriority(ctx, s.pages+1), s.e, fresh, next)
 		if err != nil {
 			return err
 		}
