@@ -34,8 +34,9 @@ type group struct {
 // deletions (as Dest.Deletes says), copies its versions into its temporary table and
 // from there upserts the latest version of each id (an older or equal version never
 // replaces a stored newer one, nor does a version not newer than the id's deletion) and
-// appends every record to the changelog when enabled, then commits. On any error nothing of the batch is
-// stored. New schema versions add their columns first, in a transaction of their own.
+// appends every record to the changelog when enabled, then commits. On any error
+// nothing of the batch is stored. New schema versions add their columns first, in a
+// transaction of their own.
 func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	start := time.Now()
 	s.mu.Lock()
