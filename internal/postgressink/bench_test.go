@@ -109,13 +109,32 @@ func BenchmarkUpsert(b *testing.B) {
 		g := newRowGen(b, fx, e)
 		for _, n := range []int{1000, 10000} {
 			b.Run(fmt.Sprintf("%s/batch=%d", name, n), func(b *testing.B) {
-				runUpsert(b, srv, reg, g, e, n)
+				runUpsert(b, srv, reg, g, e, n, 0)
 			})
 		}
 	}
 }
 
-func runUpsert(b *testing.B, srv *pgtest.Server, reg *avrocodec.Registry, g *rowGen, e catalog.Entity, n int) {
+// BenchmarkUpsertGuarded is BenchmarkUpsert (tickets, batches of 10,000) on a sink
+// whose deletions table holds 100,000 deletions of the entity (of ids the batches do
+// not use), so that every version goes through the anti-join on it.
+func BenchmarkUpsertGuarded(b *testing.B) {
+	srv := pgtest.Start(b)
+	reg, err := avrocodec.NewRegistry()
+	if err != nil {
+		b.Fatal(err)
+	}
+	fx := &sinktest.Fixture{Reg: reg, Sim: gorgiassim.New(gorgiassim.Config{Seed: 1, RateLimit: -1})}
+	e, err := catalog.Lookup("tickets")
+	if err != nil {
+		b.Fatal(err)
+	}
+	runUpsert(b, srv, reg, newRowGen(b, fx, e), e, 10000, 100_000)
+}
+
+// runUpsert runs the timed batches of n rows; deletions > 0 first stores that many
+// deletions of the entity, of ids no batch uses.
+func runUpsert(b *testing.B, srv *pgtest.Server, reg *avrocodec.Registry, g *rowGen, e catalog.Entity, n, deletions int) {
 	ctx := context.Background()
 	b.StopTimer()
 	uri := srv.NewDatabase(b)
@@ -130,6 +149,16 @@ func runUpsert(b *testing.B, srv *pgtest.Server, reg *avrocodec.Registry, g *row
 	u := &upsertBench{g: g, topic: e.Topic("gorgias."), n: n, recs: make([]sink.Record, n), first: sink.NoOffset}
 	for range prefillBatches {
 		if err := s.Write(ctx, u.batch(true)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if deletions > 0 {
+		if _, err := s.conn.Exec(ctx, "INSERT INTO "+s.qualified(sink.DeletionsTable)+
+			` (table_name, id, _deleted_at, _deleted_reason) SELECT $1, 2000000000 + i, now(), 'deleted' FROM generate_series(1, $2) AS i`,
+			e.Table(), deletions); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.conn.Exec(ctx, "VACUUM ANALYZE "+s.qualified(sink.DeletionsTable)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,10 +2,26 @@
 // PostgreSQL database, through one connection (github.com/jackc/pgx/v5).
 //
 // Per entity it keeps <schema>.<entity> (the latest version of each id, primary key id,
-// plus _kafka_partition, _kafka_offset, _kafka_timestamp) and, when Dest.Changelog is
-// set, <schema>.<entity>_changelog (every version, append-only);
+// plus _kafka_partition, _kafka_offset, _kafka_timestamp and the deletion columns
+// _deleted_at, _deleted_reason, _merged_into) and, when Dest.Changelog is set,
+// <schema>.<entity>_changelog (every version and deletion, append-only);
 // <schema>._kafka_offsets(topic, partition, next_offset) holds the next offset of every
 // topic partition. Column types are described at typeJSONB.
+//
+// Deletions (tombstones) are stored in the batch's transaction, before its versions.
+// <schema>._deletions(table_name, id, _deleted_at, _deleted_reason, _merged_into)
+// keeps the latest deletion of each id of each entity table (upserted from the batch's
+// deletions, passed as arrays to one statement), in both modes. The same statement
+// appends each deletion to the changelog (the fields NULL) and applies the latest
+// deletion of each id to the entity row unless that row's version is newer or it is
+// already deleted at or after it: with Dest.Deletes soft, the deletion and Kafka
+// columns are set (the fields keep the last version; an id never seen gets a row of
+// just the id and those columns, with a NULL version); hard deletes the row. The
+// versions' upsert then skips, by an anti-join on _deletions, any version not newer
+// than its id's deletion; it runs without the anti-join while _deletions holds
+// nothing of the entity (an index probe per batch). A stored version sets every
+// column, which clears the deletion columns. Reset empties _deletions too. Tables from
+// before deletions get the three columns appended by Prepare.
 //
 // Each Write is one PostgreSQL transaction: the offsets rows of the batch's partitions
 // are locked (SELECT ... FOR UPDATE) and compared with the batch's ranges, then set;
@@ -152,6 +168,7 @@ func Open(ctx context.Context, dest sink.Dest, cfg Config) (*Sink, error) {
 			"CREATE SCHEMA IF NOT EXISTS " + s.schema,
 			`CREATE TABLE IF NOT EXISTS ` + s.qualified(offsetsTable) + ` (topic text NOT NULL, "partition" integer NOT NULL,
 				next_offset bigint NOT NULL, PRIMARY KEY (topic, "partition"))`,
+			sqlCreateDeletions(s.qualified(sink.DeletionsTable)),
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err

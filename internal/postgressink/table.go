@@ -13,7 +13,8 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
 
-// metaKind tells a schema field column from the Kafka coordinate columns.
+// metaKind tells a schema field column from the columns the sink adds (the Kafka
+// coordinates and the deletion columns).
 type metaKind int
 
 const (
@@ -21,6 +22,9 @@ const (
 	partitionCol
 	offsetCol
 	timestampCol
+	deletedAtCol
+	deletedReasonCol
+	mergedIntoCol
 )
 
 // column is one column of an entity table.
@@ -30,11 +34,16 @@ type column struct {
 	meta metaKind
 }
 
-// metaColumns are the Kafka coordinates every entity and changelog table has.
+// metaColumns are the columns every entity and changelog table has besides the
+// schema's fields: the Kafka coordinates, then the deletion columns (NULL on a live
+// object's row).
 var metaColumns = []column{
 	{name: sink.ColPartition, typ: typeInteger, meta: partitionCol},
 	{name: sink.ColOffset, typ: typeBigint, meta: offsetCol},
 	{name: sink.ColTimestamp, typ: typeTimestamptz, meta: timestampCol},
+	{name: sink.ColDeletedAt, typ: typeTimestamptz, meta: deletedAtCol},
+	{name: sink.ColDeletedReason, typ: typeText, meta: deletedReasonCol},
+	{name: sink.ColMergedInto, typ: typeBigint, meta: mergedIntoCol},
 }
 
 // valueKind says how a record value becomes a COPY value.
@@ -59,6 +68,7 @@ type table struct {
 	entity    catalog.Entity
 	main      string // quoted, qualified
 	changelog string // quoted, qualified
+	deletions string // the sink's deletions table, quoted, qualified
 	stage     pgx.Identifier
 	shape     *shape   // union of the schema versions seen (a record)
 	cols      []column // of the entity table, in table order
@@ -68,7 +78,12 @@ type table struct {
 	copyCols  []string
 	sqlStage  string // recreates the temporary table
 	sqlUpsert string
-	sqlLog    string
+	// sqlGuarded is sqlUpsert skipping the versions a deletion in the deletions table
+	// supersedes ($1: the table's name there).
+	sqlGuarded string
+	sqlLog     string
+	// sqlDelete applies a batch's deletions (see deleteSQL).
+	sqlDelete string
 	// staged: the temporary table exists on the current connection with cols.
 	staged bool
 }
@@ -113,6 +128,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 			entity:    e,
 			main:      s.qualified(e.Table()),
 			changelog: s.qualified(e.ChangelogTable()),
+			deletions: s.qualified(sink.DeletionsTable),
 			stage:     pgx.Identifier{"pg_temp", "_stage_" + e.Name},
 			schemas:   map[uint64]*avrocodec.Schema{},
 		}
@@ -123,7 +139,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	}
 	if !slices.Equal(t.cols, cols) {
 		t.cols = cols
-		t.buildSQL()
+		t.buildSQL(s.dest.Changelog, s.dest.Deletes.Hard())
 		t.staged = false
 	}
 	t.plans = make(map[uint64]*plan, len(t.schemas))
@@ -258,10 +274,13 @@ func buildPlan(cols []column, sc *avrocodec.Schema) *plan {
 }
 
 // buildSQL builds the statements of the table's columns: the temporary table, the
-// upsert and the changelog append. Within a batch the winner of an id is its highest
-// version, then its highest partition and offset (the last one written); it replaces
-// the stored row only when its version is newer.
-func (t *table) buildSQL() {
+// upsert (plain and guarded by the deletions), the changelog append and the deletion
+// step. Within a batch the winner of an id is its highest version, then its highest
+// partition and offset (the last one written); it replaces the stored row only when
+// its version is newer (a row without a version, a soft deletion of an id never seen,
+// is older than any). The upsert sets every column, so a stored version clears the
+// deletion columns.
+func (t *table) buildSQL(changelog, hard bool) {
 	quoted := make([]string, len(t.cols))
 	defs := make([]string, len(t.cols))
 	var set []string
@@ -279,17 +298,24 @@ func (t *table) buildSQL() {
 	stage := t.stage.Sanitize()
 	t.sqlStage = fmt.Sprintf("DROP TABLE IF EXISTS %s; CREATE TEMPORARY TABLE %s (%s) ON COMMIT DELETE ROWS",
 		stage, quote(t.stage[1]), strings.Join(defs, ", "))
-	t.sqlUpsert = fmt.Sprintf(`INSERT INTO %s AS t (%s)
-		SELECT DISTINCT ON (%s) %s FROM %s
+	upsert := func(where string) string {
+		return fmt.Sprintf(`INSERT INTO %s AS t (%s)
+		SELECT DISTINCT ON (%s) %s FROM %s AS s%s
 		ORDER BY %s, %s DESC NULLS LAST, %s DESC, %s DESC
 		ON CONFLICT (%s) DO UPDATE SET %s
 		WHERE t.%s IS NULL OR EXCLUDED.%s > t.%s`,
-		t.main, list,
-		key, list, stage,
-		key, ver, quote(sink.ColPartition), quote(sink.ColOffset),
-		key, strings.Join(set, ", "),
-		ver, ver, ver)
+			t.main, list,
+			key, list, stage, where,
+			key, ver, quote(sink.ColPartition), quote(sink.ColOffset),
+			key, strings.Join(set, ", "),
+			ver, ver, ver)
+	}
+	t.sqlUpsert = upsert("")
+	t.sqlGuarded = upsert(fmt.Sprintf(`
+		WHERE NOT EXISTS (SELECT 1 FROM %s AS x WHERE x.table_name = $1 AND x.%s = s.%s AND x.%s >= s.%s)`,
+		t.deletions, key, key, quote(sink.ColDeletedAt), ver))
 	t.sqlLog = fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", t.changelog, list, list, stage)
+	t.sqlDelete = t.deleteSQL(changelog, hard)
 }
 
 // ensureStage (re)creates the entity's temporary table on the connection when it

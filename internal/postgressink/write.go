@@ -19,20 +19,24 @@ const (
 	pointWritten = "written" // every table written, before COMMIT
 )
 
-// group is the records of one entity within a batch.
+// group is the records of one entity within a batch: its versions and its
+// deletions.
 type group struct {
 	t    *table
 	recs []*sink.Record
+	dels []*sink.Record
 }
 
 // Write stores one batch in one PostgreSQL transaction: it locks the offsets rows of
 // the batch's partitions and checks every range against them (a mismatch fails with an
 // error wrapping sink.ErrStaleOffset, and so does a partition whose first offset
-// another writer stored meanwhile), sets the next offsets, copies each entity's records
-// into its temporary table and from there upserts the latest version of each id (an
-// older or equal version never replaces a stored newer one) and appends every record to
-// the changelog when enabled, then commits. On any error nothing of the batch is
-// stored. New schema versions add their columns first, in a transaction of their own.
+// another writer stored meanwhile), sets the next offsets, applies each entity's
+// deletions (as Dest.Deletes says), copies its versions into its temporary table and
+// from there upserts the latest version of each id (an older or equal version never
+// replaces a stored newer one, nor does a version not newer than the id's deletion) and
+// appends every record to the changelog when enabled, then commits. On any error
+// nothing of the batch is stored. New schema versions add their columns first, in a
+// transaction of their own.
 func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	start := time.Now()
 	s.mu.Lock()
@@ -40,7 +44,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := sink.CheckBatch(b); err != nil {
+	if err := checkBatch(b); err != nil {
 		return err
 	}
 	if err := s.ensureConn(ctx); err != nil {
@@ -64,7 +68,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 			return err
 		}
 		for _, g := range groups {
-			if err := s.upsert(ctx, tx, g); err != nil {
+			if err := s.writeGroup(ctx, tx, g); err != nil {
 				return err
 			}
 		}
@@ -84,17 +88,33 @@ func (s *Sink) at(point string) error {
 	return s.hook(point)
 }
 
-// groups splits the records by entity (sink.GroupByEntity) and makes sure every schema
-// version they use has its columns. The records passed sink.CheckBatch.
+// groups splits the records by entity (the versions with sink.GroupByEntity) and
+// makes sure every schema version they use has its columns. The records passed
+// checkBatch.
 func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
-	byEntity := sink.GroupByEntity(recs)
+	versions, dels := splitDeletions(recs)
+	byEntity := sink.GroupByEntity(versions)
 	out := make([]*group, 0, len(byEntity))
+	index := make(map[string]*group, len(byEntity))
 	for _, er := range byEntity {
 		t, err := s.ensureTable(ctx, er.Entity, er.Schemas)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &group{t: t, recs: er.Records})
+		g := &group{t: t, recs: er.Records}
+		out, index[er.Entity.Name] = append(out, g), g
+	}
+	for _, r := range dels {
+		g := index[r.Entity.Name]
+		if g == nil {
+			t, err := s.tableFor(ctx, r.Entity)
+			if err != nil {
+				return nil, err
+			}
+			g = &group{t: t}
+			out, index[r.Entity.Name] = append(out, g), g
+		}
+		g.dels = append(g.dels, r)
 	}
 	return out, nil
 }
@@ -197,9 +217,31 @@ func (s *Sink) storeOffsets(ctx context.Context, tx pgx.Tx, upd, ins offsetRows)
 	return nil
 }
 
-// upsert writes one entity's records inside the batch's transaction: COPY into the
-// temporary table, then the upsert and the changelog append from it.
-func (s *Sink) upsert(ctx context.Context, tx pgx.Tx, g *group) error {
+// writeGroup writes one entity's records inside the batch's transaction: its
+// deletions first, then its versions.
+func (s *Sink) writeGroup(ctx context.Context, tx pgx.Tx, g *group) error {
+	guard := len(g.dels) > 0
+	if guard {
+		if err := s.applyDeletions(ctx, tx, g); err != nil {
+			return err
+		}
+	}
+	if len(g.recs) == 0 {
+		return nil
+	}
+	if !guard {
+		var err error
+		if guard, err = s.hasDeletions(ctx, tx, g.t); err != nil {
+			return err
+		}
+	}
+	return s.upsert(ctx, tx, g, guard)
+}
+
+// upsert writes one entity's versions inside the batch's transaction: COPY into the
+// temporary table, then the upsert (skipping, when guard is set, the versions a stored
+// deletion supersedes) and the changelog append from it.
+func (s *Sink) upsert(ctx context.Context, tx pgx.Tx, g *group, guard bool) error {
 	t := g.t
 	src := &copySource{t: t, recs: g.recs, i: -1, row: make([]any, len(t.cols))}
 	n, err := tx.CopyFrom(ctx, t.stage, t.copyCols, src)
@@ -209,7 +251,12 @@ func (s *Sink) upsert(ctx context.Context, tx pgx.Tx, g *group) error {
 	if n != int64(len(g.recs)) {
 		return fmt.Errorf("copy %s records: %d of %d copied", t.entity.Name, n, len(g.recs))
 	}
-	if _, err := tx.Exec(ctx, t.sqlUpsert); err != nil {
+	if guard {
+		_, err = tx.Exec(ctx, t.sqlGuarded, t.entity.Table())
+	} else {
+		_, err = tx.Exec(ctx, t.sqlUpsert)
+	}
+	if err != nil {
 		return fmt.Errorf("upsert into %s: %w", t.main, err)
 	}
 	if s.dest.Changelog {
@@ -258,6 +305,9 @@ func (c *copySource) Values() ([]any, error) {
 			} else {
 				row[i] = r.Timestamp
 			}
+			continue
+		case deletedAtCol, deletedReasonCol, mergedIntoCol:
+			row[i] = nil
 			continue
 		}
 		j := p.src[i]
@@ -316,7 +366,7 @@ func (s *Sink) Offsets(ctx context.Context) (map[sink.TopicPartition]int64, erro
 }
 
 // Reset empties every entity and changelog table of the schema (those of the prepared
-// and the catalog entities that exist) and replaces the stored offsets by next, in one
+// and the catalog entities that exist) and the deletions table, and replaces the stored offsets by next, in one
 // transaction (TRUNCATE is transactional in PostgreSQL; it waits for running writes).
 func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) error {
 	s.mu.Lock()
@@ -342,7 +392,7 @@ func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) er
 		if tables, err = s.entityTables(ctx, tx); err != nil {
 			return err
 		}
-		names := []string{s.qualified(offsetsTable)}
+		names := []string{s.qualified(offsetsTable), s.qualified(sink.DeletionsTable)}
 		for _, n := range tables {
 			names = append(names, s.qualified(n))
 		}
