@@ -111,57 +111,6 @@ func (s *Sink) hasDeletions(ctx context.Context, tx pgx.Tx, t *table) (bool, err
 	return ok, nil
 }
 
-// checkBatch is sink.CheckBatch for a batch that may hold deletions, which that check
-// refuses for lacking a schema: each deletion stands in for its checks (range, Kafka
-// order) with a schema of no fields, and must itself be consistent (Delete's id and
-// time are the record's ID and Version). Its errors wrap sink.ErrBadBatch.
-func checkBatch(b sink.Batch) error {
-	if !hasDeletion(b.Records) {
-		return sink.CheckBatch(b)
-	}
-	recs := make([]sink.Record, len(b.Records))
-	empty := map[string]*avrocodec.Schema{}
-	for i, r := range b.Records {
-		if r.Delete != nil {
-			if r.Delete.ID != r.ID || !r.Delete.At.Equal(r.Version) {
-				return fmt.Errorf("%w: %s deletion at %d/%d: id %d at %v, but the record says %d at %v",
-					sink.ErrBadBatch, r.Entity.Name, r.Partition, r.Offset, r.Delete.ID, r.Delete.At, r.ID, r.Version)
-			}
-			if empty[r.Entity.Name] == nil {
-				empty[r.Entity.Name] = &avrocodec.Schema{Entity: r.Entity.Name, Root: &avrocodec.Type{Kind: avrocodec.KindRecord}}
-			}
-			r.Schema, r.Values = empty[r.Entity.Name], nil
-		}
-		recs[i] = r
-	}
-	return sink.CheckBatch(sink.Batch{Records: recs, Ranges: b.Ranges})
-}
-
-func hasDeletion(recs []sink.Record) bool {
-	for i := range recs {
-		if recs[i].Delete != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// splitDeletions returns the versions among recs (recs itself when it holds no
-// deletion) and the deletions, in batch order.
-func splitDeletions(recs []sink.Record) (versions []sink.Record, dels []*sink.Record) {
-	if !hasDeletion(recs) {
-		return recs, nil
-	}
-	for i := range recs {
-		if recs[i].Delete != nil {
-			dels = append(dels, &recs[i])
-		} else {
-			versions = append(versions, recs[i])
-		}
-	}
-	return versions, dels
-}
-
 // tableFor returns the entity's table for deletions when the batch has no version of
 // it: the prepared one, else one made from the embedded schema versions.
 func (s *Sink) tableFor(ctx context.Context, e catalog.Entity) (*table, error) {

@@ -44,7 +44,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := checkBatch(b); err != nil {
+	if err := sink.CheckBatch(b); err != nil {
 		return err
 	}
 	if err := s.ensureConn(ctx); err != nil {
@@ -88,33 +88,24 @@ func (s *Sink) at(point string) error {
 	return s.hook(point)
 }
 
-// groups splits the records by entity (the versions with sink.GroupByEntity) and
-// makes sure every schema version they use has its columns. The records passed
-// checkBatch.
+// groups splits the records by entity (sink.GroupByEntity) and makes sure every schema
+// version they use has its columns; an entity with deletions only gets its table too.
+// The records passed sink.CheckBatch.
 func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
-	versions, dels := splitDeletions(recs)
-	byEntity := sink.GroupByEntity(versions)
+	byEntity := sink.GroupByEntity(recs)
 	out := make([]*group, 0, len(byEntity))
-	index := make(map[string]*group, len(byEntity))
 	for _, er := range byEntity {
-		t, err := s.ensureTable(ctx, er.Entity, er.Schemas)
+		var t *table
+		var err error
+		if len(er.Records) > 0 {
+			t, err = s.ensureTable(ctx, er.Entity, er.Schemas)
+		} else {
+			t, err = s.tableFor(ctx, er.Entity)
+		}
 		if err != nil {
 			return nil, err
 		}
-		g := &group{t: t, recs: er.Records}
-		out, index[er.Entity.Name] = append(out, g), g
-	}
-	for _, r := range dels {
-		g := index[r.Entity.Name]
-		if g == nil {
-			t, err := s.tableFor(ctx, r.Entity)
-			if err != nil {
-				return nil, err
-			}
-			g = &group{t: t}
-			out, index[r.Entity.Name] = append(out, g), g
-		}
-		g.dels = append(g.dels, r)
+		out = append(out, &group{t: t, recs: er.Records, dels: er.Deletes})
 	}
 	return out, nil
 }
