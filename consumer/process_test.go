@@ -224,8 +224,8 @@ func (h *harness) checkDone() {
 	}
 }
 
-// topicRecords reads every committed data record of the entity topics up to end and
-// returns their (partition, offset) per entity.
+// topicRecords reads every committed record of the entity topics (versions and
+// tombstones) up to end and returns their (partition, offset) per entity.
 func (h *harness) topicRecords(end map[sink.TopicPartition]int64) map[string]map[[2]int64]bool {
 	h.t.Helper()
 	assign := map[string]map[int32]kgo.Offset{}
@@ -265,7 +265,7 @@ func (h *harness) topicRecords(end map[sink.TopicPartition]int64) map[string]map
 			if r.Offset+1 >= end[tp] {
 				delete(left, tp)
 			}
-			if r.Offset >= end[tp] || r.Attrs.IsControl() || r.Value == nil {
+			if r.Offset >= end[tp] || r.Attrs.IsControl() {
 				return
 			}
 			out[entity[r.Topic]][[2]int64{int64(r.Partition), r.Offset}] = true
