@@ -13,10 +13,17 @@
 //   - <entity>_changelog: every version, append-only, partitioned by day on
 //     _kafka_timestamp and clustered on id. BigQuery always keeps it: it costs one
 //     INSERT ... SELECT per batch, which scans only the small staging table.
+//   - _deletions: table_name, id, _deleted_at, _deleted_reason, _merged_into: the
+//     latest deletion of each id of each entity table, clustered on (table_name, id),
+//     its unenforced primary key. See "Deletions" below.
 //   - _kafka_offsets__<entity>: topic, partition, next_offset. One per entity, so
 //     consumers that own different entities never abort each other's transactions.
 //   - _stg_<entity>_<run>_<batch>: the staging table of one batch, dropped after the
 //     commit and expiring after 24h if a crash leaves it behind.
+//
+// Entity and changelog tables end with the Kafka columns (_kafka_partition,
+// _kafka_offset, _kafka_timestamp), then the deletion columns (_deleted_at,
+// _deleted_reason, _merged_into; NULL on a live row), then any column added later.
 //
 // Types mirror the DuckDB sink: nested records are RECORD, arrays REPEATED, free-form
 // JSON text JSON, timestamps TIMESTAMP; every field is NULLABLE (arrays REPEATED).
@@ -31,12 +38,39 @@
 //
 //  1. For each entity with records, create the batch's staging table and load the rows
 //     into it with one load job (newline-delimited JSON, WRITE_TRUNCATE) under the job
-//     ID gk_<staging table>_load_a<n>.
+//     ID gk_<staging table>_load_a<n>. Deletions are staged rows too (see below).
 //  2. Run one query job, gk_<run>_<batch>_commit_a<n>, holding one transaction: ASSERT
 //     that each partition's stored next offset equals the batch's first offset (or that
-//     none is stored), INSERT the staged rows into the changelog, MERGE the newest
-//     version of each id into the entity table, MERGE the new next offsets, COMMIT.
+//     none is stored), INSERT the staged rows into the changelog, apply the deletions
+//     (two MERGEs, only when the batch has some), MERGE the newest version of each id
+//     into the entity table, MERGE the new next offsets, COMMIT.
 //  3. Drop the staging tables (best effort; they expire anyway).
+//
+// # Deletions
+//
+// A deletion (a tombstone, sink.Record.Delete) is staged in the same table and load as
+// the versions, as a row holding only the id, the deletion columns and the Kafka
+// columns; a staged row is a deletion when its _deleted_at is set. The changelog gets
+// it as it is. When the batch has deletions of an entity, the transaction then takes
+// the latest deletion of each id among them and
+//
+//   - MERGEs it into _deletions (table_name = the entity table), replacing only an
+//     older deletion;
+//   - MERGEs it into the entity table where the row's version is NULL or not newer than
+//     the deletion and no deletion as late is marked already: sink.SoftDelete sets the
+//     deletion and Kafka columns (the fields keep the last version's values) and
+//     inserts a row of only the id, deletion and Kafka columns for an id without a row;
+//     sink.HardDelete DELETEs the row.
+//
+// The versions' MERGE then leaves out every version that _deletions holds a deletion of
+// its id at or after (an anti-join on the clustered _deletions, bounded by the batch's
+// ids), so a replay of older history never brings a deleted object back, while a newer
+// version is stored as usual and clears the deletion columns. Reset deletes the
+// entities' rows from _deletions too. Deletions add no job: a batch still makes one
+// load per entity and one query. _deletions is shared by the entities (as the contract
+// names it), so only batches with deletions of different entities, committed at the
+// same moment by different consumers, can abort one another; the aborted one is run
+// again like any concurrent-update abort.
 //
 // # Why this is exactly once
 //

@@ -14,8 +14,8 @@ import (
 // microseconds, which BigQuery's JSON loader accepts.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// appendRow appends r as one line of newline-delimited JSON: every field of its writer
-// schema plus the Kafka columns. Fields of newer schema versions that r lacks are left
+// appendRow appends version r as one line of newline-delimited JSON: every field of its
+// writer schema plus the Kafka columns (the deletion columns load as NULL). Fields of newer schema versions that r lacks are left
 // out, so they load as NULL.
 func appendRow(b []byte, r sink.Record) ([]byte, error) {
 	b = append(b, '{')
@@ -32,14 +32,18 @@ func appendRow(b []byte, r sink.Record) ([]byte, error) {
 		}
 		b = append(b, ',')
 	}
+	return appendKafka(b, r), nil
+}
+
+// appendKafka ends a JSON line with r's Kafka columns.
+func appendKafka(b []byte, r sink.Record) []byte {
 	b = append(b, `"`+ColPartition+`":`...)
 	b = strconv.AppendInt(b, int64(r.Partition), 10)
 	b = append(b, `,"`+ColOffset+`":`...)
 	b = strconv.AppendInt(b, r.Offset, 10)
 	b = append(b, `,"`+ColTimestamp+`":"`...)
 	b = r.Timestamp.UTC().AppendFormat(b, timeLayout)
-	b = append(b, '"', '}', '\n')
-	return b, nil
+	return append(b, '"', '}', '\n')
 }
 
 // appendValue appends one value in the form of avrocodec.Registry.DecodeRow as JSON.

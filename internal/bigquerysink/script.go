@@ -20,13 +20,16 @@ type entityCommit struct {
 	// staging is the batch's staging table of the entity, or "" when the batch has no
 	// rows of it (its ranges only advance offsets).
 	staging string
-	// columns of the entity table (entity fields, then Kafka columns, then fields added
-	// later), all present in staging too.
+	// columns of the entity table (entity fields, Kafka columns, deletion columns, then
+	// columns added later), all present in staging too.
 	columns []string
 	ranges  []sink.Range
 	// idLo and idHi bound the ids of the batch's rows: a constant filter that lets
 	// BigQuery prune the entity table's blocks (it is clustered on id) in the MERGE.
 	idLo, idHi int64
+	// versions and deletions say whether the staged rows hold versions and deletions:
+	// the steps of a kind the batch lacks are left out.
+	versions, deletions bool
 }
 
 // tableRef renders a table as a backquoted GoogleSQL path.
@@ -51,9 +54,11 @@ func quoteString(s string) string {
 func quoteIdent(s string) string { return "`" + s + "`" }
 
 // commitScript renders the multi-statement transaction that stores one batch: it
-// fences on the stored offsets, appends the staged rows to the changelog, merges the
-// newest version of each id into the entity table (an older or equal version never
-// replaces a stored one), and advances the offsets — all or nothing.
+// fences on the stored offsets, appends the staged rows (versions and deletions) to the
+// changelog, applies the deletions (writeDeletionSteps), merges the newest version of
+// each id into the entity table (an older or equal version never replaces a stored one,
+// nor does one not newer than the id's latest deletion), and advances the offsets — all
+// or nothing.
 func (s *Sink) commitScript(batchID string, parts []entityCommit) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- gorgias-kafka batch %s\nBEGIN TRANSACTION;\n", batchID)
@@ -81,10 +86,16 @@ func (s *Sink) commitScript(batchID string, parts []entityCommit) string {
 		}
 		list := strings.Join(cols, ", ")
 		fmt.Fprintf(&b, "INSERT INTO %s (%s)\nSELECT %s FROM %s;\n", s.tableRef(p.entity.ChangelogTable()), list, list, stg)
+		if p.deletions {
+			s.writeDeletionSteps(&b, p, stg)
+		}
+		if !p.versions {
+			continue
+		}
 		v := quoteIdent(p.entity.VersionField)
-		fmt.Fprintf(&b, "MERGE %s T\nUSING (SELECT * FROM %s WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) = 1) S\nON T.%s = S.%s AND T.%s BETWEEN %d AND %d\n",
-			s.tableRef(p.entity.Table()), stg, quoteIdent(catalog.Key), v, quoteIdent(ColOffset), quoteIdent(catalog.Key), quoteIdent(catalog.Key),
-			quoteIdent(catalog.Key), p.idLo, p.idHi)
+		fmt.Fprintf(&b, "MERGE %s T\nUSING (SELECT * FROM %s R WHERE R.%s IS NULL AND %s QUALIFY ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) = 1) S\nON T.%s = S.%s AND T.%s BETWEEN %d AND %d\n",
+			s.tableRef(p.entity.Table()), stg, quoteIdent(ColDeletedAt), s.versionGuard(p), quoteIdent(catalog.Key), v, quoteIdent(ColOffset),
+			quoteIdent(catalog.Key), quoteIdent(catalog.Key), quoteIdent(catalog.Key), p.idLo, p.idHi)
 		var sets []string
 		vals := make([]string, len(cols))
 		for i, c := range cols {
@@ -113,7 +124,7 @@ func (s *Sink) commitScript(batchID string, parts []entityCommit) string {
 }
 
 // resetScript renders the transaction that empties the entity and changelog tables of
-// the given entities and replaces their stored offsets by next.
+// the given entities, forgets their deletions and replaces their stored offsets by next.
 func (s *Sink) resetScript(entities []catalog.Entity, next map[catalog.Entity][]sink.Range) string {
 	var b strings.Builder
 	b.WriteString("-- gorgias-kafka reset\nBEGIN TRANSACTION;\n")
@@ -121,6 +132,7 @@ func (s *Sink) resetScript(entities []catalog.Entity, next map[catalog.Entity][]
 		for _, t := range []string{e.Table(), e.ChangelogTable(), offsetsTable(e)} {
 			fmt.Fprintf(&b, "DELETE FROM %s WHERE TRUE;\n", s.tableRef(t))
 		}
+		fmt.Fprintf(&b, "DELETE FROM %s WHERE table_name = %s;\n", s.tableRef(DeletionsTable), quoteString(e.Table()))
 		var vals []string
 		for _, r := range sortedRanges(next[e]) {
 			vals = append(vals, fmt.Sprintf("(%s, %d, %d)", quoteString(r.Topic), r.Partition, r.Next))

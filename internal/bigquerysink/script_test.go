@@ -18,6 +18,17 @@ func TestGoldenSQL(t *testing.T) {
 	tickets, _ := catalog.Lookup("tickets")
 	customers, _ := catalog.Lookup("customers")
 	s := &Sink{cfg: Config{Dataset: "gorgias"}, dest: Destination{Project: "test-project"}}
+	hard := &Sink{cfg: Config{Dataset: "gorgias", Deletes: sink.HardDelete}, dest: s.dest}
+	cols := []string{"id", "subject", "updated_datetime", ColPartition, ColOffset, ColTimestamp, ColDeletedAt, ColDeletedReason, ColMergedInto}
+	// withDeletes is a batch of tickets whose staged rows hold deletions, and versions
+	// when versions is set.
+	withDeletes := func(versions bool) []entityCommit {
+		return []entityCommit{{
+			entity: tickets, staging: stagingTable(tickets, "0a1b2c3d4e5f_8"), columns: cols,
+			idLo: 1001, idHi: 1999, versions: versions, deletions: true,
+			ranges: []sink.Range{{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 0}, First: 250, Next: 260}},
+		}}
+	}
 	cases := []struct {
 		file string
 		sql  string
@@ -26,8 +37,8 @@ func TestGoldenSQL(t *testing.T) {
 			{
 				entity:  tickets,
 				staging: stagingTable(tickets, "0a1b2c3d4e5f_7"),
-				columns: []string{"id", "subject", "updated_datetime", ColPartition, ColOffset, ColTimestamp},
-				idLo:    1001, idHi: 1999,
+				columns: cols,
+				idLo:    1001, idHi: 1999, versions: true,
 				ranges: []sink.Range{
 					{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 1}, First: sink.NoOffset, Next: 40},
 					{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 0}, First: 100, Next: 250},
@@ -38,6 +49,8 @@ func TestGoldenSQL(t *testing.T) {
 				ranges: []sink.Range{{TopicPartition: sink.TopicPartition{Topic: "gorgias.customers", Partition: 2}, First: 7, Next: 9}},
 			},
 		})},
+		{"commit_soft_deletes.sql", s.commitScript("0a1b2c3d4e5f_8", withDeletes(true))},
+		{"commit_hard_deletes_only.sql", hard.commitScript("0a1b2c3d4e5f_8", withDeletes(false))},
 		{"reset.sql", s.resetScript([]catalog.Entity{tickets}, map[catalog.Entity][]sink.Range{
 			tickets: {{TopicPartition: sink.TopicPartition{Topic: "gorgias.tickets", Partition: 0}, Next: 12}},
 		})},

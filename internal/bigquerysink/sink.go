@@ -76,8 +76,8 @@ type entityTables struct {
 	entity   catalog.Entity
 	versions []*avrocodec.Schema
 	known    map[uint64]bool
-	// schema of the entity and changelog tables (entity fields, Kafka columns, then
-	// fields added later).
+	// schema of the entity and changelog tables (entity fields, Kafka columns, deletion
+	// columns, then columns added later).
 	schema bigquery.Schema
 }
 
@@ -156,8 +156,9 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 // Client returns the underlying BigQuery client (tests read tables through it).
 func (s *Sink) Client() *bigquery.Client { return s.client }
 
-// Prepare creates the dataset and, for every entity, its table, changelog table and
-// offsets table, holding every field of the entity's given schema versions; existing
+// Prepare creates the dataset, the deletions table and, for every entity, its table,
+// changelog table and offsets table, holding every field of the entity's given schema
+// versions, then the Kafka and the deletion columns; existing
 // tables get missing columns through tables.patch with the etag (a 412 is retried).
 // Schemas of entities not listed are ignored; an entity without any schema is an error
 // (sink.SchemasOf), found before any API call. It is idempotent.
@@ -172,6 +173,9 @@ func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas [
 		return fmt.Errorf("prepare BigQuery tables: %w", err)
 	}
 	if err := s.ensureDataset(ctx); err != nil {
+		return err
+	}
+	if err := s.ensureTable(ctx, DeletionsTable, deletionsSchema, &deletionsMetadata); err != nil {
 		return err
 	}
 	for _, es := range byEntity {
@@ -234,11 +238,14 @@ func (s *Sink) ensureEntity(ctx context.Context, e catalog.Entity, versions []*a
 		return et, nil
 	}
 	all := append(slices.Clone(et.versions), fresh...)
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w: no schema version of %s to create its tables from", ErrNotPrepared, e.Name)
+	}
 	fields, err := entitySchema(e, all)
 	if err != nil {
 		return nil, err
 	}
-	want := append(fields[:len(fields):len(fields)], kafkaColumns...)
+	want := slices.Concat(fields, kafkaColumns, deletionColumns)
 	if et.schema != nil {
 		if want, _, err = mergeSchema(et.schema, want); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrIncompatibleSchema, e.Name, err)
@@ -405,9 +412,10 @@ func (s *Sink) readOffsets(ctx context.Context, entities []catalog.Entity, out m
 }
 
 // Write stores one batch exactly once: for each entity with records it creates a
-// staging table for this batch and loads the rows into it (one load job, JSON lines),
-// then one multi-statement transaction (a query job) fences on the stored offsets,
-// appends to the changelog tables, merges into the entity tables and advances the
+// staging table for this batch and loads the rows, versions and deletions alike, into
+// it (one load job, JSON lines), then one multi-statement transaction (a query job)
+// fences on the stored offsets, appends to the changelog tables, applies the deletions
+// (Config.Deletes), merges the versions into the entity tables and advances the
 // offsets. The staging tables are dropped afterwards. A batch that does not continue
 // the stored offsets is refused with sink.ErrStaleOffset and changes nothing; a
 // malformed one (sink.CheckBatch, or a range of a topic outside the sink's prefix) is
@@ -421,7 +429,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if len(s.prepared) == 0 {
 		return ErrNotPrepared
 	}
-	if err := sink.CheckBatch(b); err != nil {
+	if err := checkBatch(b); err != nil {
 		return err
 	}
 	s.seq++
@@ -452,6 +460,9 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	for _, r := range b.Records {
 		part(r.Entity)
 		recs[r.Entity.Name] = append(recs[r.Entity.Name], r)
+		if r.Delete != nil {
+			continue
+		}
 		if et := s.tables[r.Entity.Name]; et == nil || !et.known[r.Schema.Fingerprint] {
 			newSchemas[r.Entity.Name] = append(newSchemas[r.Entity.Name], r.Schema)
 		}
@@ -469,6 +480,8 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 			p.idLo, p.idHi = rs[0].ID, rs[0].ID
 			for _, r := range rs {
 				p.idLo, p.idHi = min(p.idLo, r.ID), max(p.idHi, r.ID)
+				p.deletions = p.deletions || r.Delete != nil
+				p.versions = p.versions || r.Delete == nil
 			}
 			p.staging = stagingTable(p.entity, batchID)
 			if err := s.stage(ctx, p.staging, et.schema, rs, batchID); err != nil {
@@ -499,14 +512,17 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 }
 
 // stage creates the batch's staging table of one entity (expiring, in case a crash
-// leaves it behind) and loads the records into it with one load job. WRITE_TRUNCATE
+// leaves it behind) and loads the records, versions and deletions, into it with one
+// load job. WRITE_TRUNCATE
 // makes a repeated load of the same table harmless.
 func (s *Sink) stage(ctx context.Context, table string, schema bigquery.Schema, recs []sink.Record, batchID string) error {
 	var buf bytes.Buffer
 	line := make([]byte, 0, 4096)
 	for _, r := range recs {
 		var err error
-		if line, err = appendRow(line[:0], r); err != nil {
+		if r.Delete != nil {
+			line = appendDeletion(line[:0], r)
+		} else if line, err = appendRow(line[:0], r); err != nil {
 			return fmt.Errorf("encode %s record at %d/%d: %w", r.Entity.Name, r.Partition, r.Offset, err)
 		}
 		buf.Write(line)
@@ -558,8 +574,8 @@ func (s *Sink) dropStaging(ctx context.Context, tables []string) {
 	}
 }
 
-// Reset empties the entity and changelog tables of the prepared entities and replaces
-// their stored offsets by next, in one transaction.
+// Reset empties the entity and changelog tables of the prepared entities, forgets
+// their deletions and replaces their stored offsets by next, in one transaction.
 func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
