@@ -8,7 +8,6 @@ import (
 
 	"cloud.google.com/go/bigquery"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
@@ -45,28 +44,6 @@ var deletionsSchema = bigquery.Schema{
 var deletionsMetadata = bigquery.TableMetadata{
 	Clustering:       &bigquery.Clustering{Fields: []string{"table_name", catalog.Key}},
 	TableConstraints: &bigquery.TableConstraints{PrimaryKey: &bigquery.PrimaryKey{Columns: []string{"table_name", catalog.Key}}},
-}
-
-// checkBatch is sink.CheckBatch for batches that may hold deletions, which have no
-// schema and no values: each deletion stands in for the check as a record of an empty
-// schema of its entity, so its entity, range and Kafka order are still verified.
-func checkBatch(b sink.Batch) error {
-	if !slices.ContainsFunc(b.Records, func(r sink.Record) bool { return r.Delete != nil }) {
-		return sink.CheckBatch(b)
-	}
-	recs := slices.Clone(b.Records)
-	for i := range recs {
-		r := &recs[i]
-		if r.Delete == nil {
-			continue
-		}
-		if r.Delete.At.IsZero() {
-			return fmt.Errorf("%w: %s deletion at %d/%d has no time", sink.ErrBadBatch, r.Entity.Name, r.Partition, r.Offset)
-		}
-		r.Schema = &avrocodec.Schema{Entity: r.Entity.Name, Root: &avrocodec.Type{Kind: avrocodec.KindRecord}}
-		r.Values = nil
-	}
-	return sink.CheckBatch(sink.Batch{Records: recs, Ranges: b.Ranges})
 }
 
 // appendDeletion appends deletion r as one line of newline-delimited JSON for the

@@ -162,11 +162,11 @@ func TestBadDeletion(t *testing.T) {
 		"out of order":     sinktest.Batch(nil, del, del),
 		"no time":          sinktest.Batch(nil, timeless),
 	} {
-		if err := checkBatch(b); !errors.Is(err, sink.ErrBadBatch) {
-			t.Errorf("%s: checkBatch = %v, want sink.ErrBadBatch", name, err)
+		if err := sink.CheckBatch(b); !errors.Is(err, sink.ErrBadBatch) {
+			t.Errorf("%s: CheckBatch = %v, want sink.ErrBadBatch", name, err)
 		}
 	}
-	if err := checkBatch(sinktest.Batch(nil, del)); err != nil {
+	if err := sink.CheckBatch(sinktest.Batch(nil, del)); err != nil {
 		t.Errorf("a good deletion: %v", err)
 	}
 }

@@ -429,7 +429,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if len(s.prepared) == 0 {
 		return ErrNotPrepared
 	}
-	if err := checkBatch(b); err != nil {
+	if err := sink.CheckBatch(b); err != nil {
 		return err
 	}
 	s.seq++
