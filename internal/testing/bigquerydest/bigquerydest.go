@@ -5,6 +5,7 @@ package bigquerydest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -81,19 +82,25 @@ func readTables(ctx context.Context, t *testing.T, s *bigquerysink.Sink) map[str
 func readChangelogs(ctx context.Context, t *testing.T, srv *bqfake.Server) map[string][]map[string]any {
 	out := map[string][]map[string]any{}
 	for _, e := range catalog.All() {
-		q := fmt.Sprintf(`SELECT %q, %q, %q, %q FROM "gorgias".%q`, catalog.Key, e.VersionField, sink.ColPartition, sink.ColOffset, e.ChangelogTable())
+		q := fmt.Sprintf(`SELECT %q, %q, %q, %q, %q FROM "gorgias".%q`, catalog.Key, e.VersionField, sink.ColPartition, sink.ColOffset, sink.ColDeletedAt, e.ChangelogTable())
 		rs, err := srv.DB().QueryContext(ctx, q)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 		for rs.Next() {
 			var id, part, off int64
-			var version time.Time
-			if err := rs.Scan(&id, &version, &part, &off); err != nil {
+			var version, deleted sql.NullTime
+			if err := rs.Scan(&id, &version, &part, &off, &deleted); err != nil {
 				t.Fatal(err)
 			}
-			out[e.Name] = append(out[e.Name], map[string]any{
-				catalog.Key: id, e.VersionField: version, sink.ColPartition: part, sink.ColOffset: off})
+			row := map[string]any{catalog.Key: id, e.VersionField: nil, sink.ColPartition: part, sink.ColOffset: off, sink.ColDeletedAt: nil}
+			if version.Valid {
+				row[e.VersionField] = version.Time
+			}
+			if deleted.Valid {
+				row[sink.ColDeletedAt] = deleted.Time
+			}
+			out[e.Name] = append(out[e.Name], row)
 		}
 		if err := errors.Join(rs.Err(), rs.Close()); err != nil {
 			t.Fatal(err)
