@@ -294,6 +294,7 @@ func (s *Sink) open(ctx context.Context) error {
 		"CREATE SCHEMA IF NOT EXISTS " + s.schema,
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (topic VARCHAR, "partition" INTEGER, next_offset BIGINT, PRIMARY KEY (topic, "partition"))`,
 			s.qualified(offsetsTable)),
+		deletionsDDL(s.qualified(sink.DeletionsTable)),
 	} {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("duckdb %s: %s: %w", s.cfg.Path, q, err)

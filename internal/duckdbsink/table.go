@@ -23,6 +23,9 @@ const (
 	partitionCol
 	offsetCol
 	timestampCol
+	deletedAtCol
+	deletedReasonCol
+	mergedIntoCol
 )
 
 // Names of the Kafka coordinate columns every entity table has.
@@ -32,10 +35,23 @@ const (
 	ColTimestamp = sink.ColTimestamp
 )
 
+// Names of the deletion columns every entity and changelog table has (NULL on a live
+// object's row).
+const (
+	ColDeletedAt     = sink.ColDeletedAt
+	ColDeletedReason = sink.ColDeletedReason
+	ColMergedInto    = sink.ColMergedInto
+)
+
+// metaColumns are the columns the sink adds after the schema fields of a new table: the
+// Kafka columns, then the deletion columns.
 var metaColumns = []column{
 	{name: ColPartition, typ: &colType{base: "INTEGER"}, meta: partitionCol},
 	{name: ColOffset, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}, meta: offsetCol},
 	{name: ColTimestamp, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}, meta: timestampCol},
+	{name: ColDeletedAt, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}, meta: deletedAtCol},
+	{name: ColDeletedReason, typ: &colType{kind: avrocodec.KindString, base: "VARCHAR"}, meta: deletedReasonCol},
+	{name: ColMergedInto, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}, meta: mergedIntoCol},
 }
 
 // column is one column of an entity table.
@@ -74,6 +90,16 @@ type table struct {
 	keysTable string // unquoted
 	sqlSkip   string // stored ids of the staged keys, and whether their stored version is newer or equal
 	sqlDelete string // deletes the stored rows the winners replace
+
+	// dels is an appender on the TEMP table delsTable holding the batch's deletions (one
+	// per id, the latest), recreated before every batch that has deletions of the entity
+	// (nil otherwise).
+	dels      *duckdb.Appender
+	delsTable string // unquoted
+	sqlDel    deletionSQL
+	// deleted says whether the deletions table may hold deletions of the entity: while
+	// it is known to hold none, versions skip the deletions guard.
+	deleted deletedState
 }
 
 // slot is one appender and the row buffer its filling goroutine reuses.
@@ -131,12 +157,19 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 			return nil, fmt.Errorf("%w: %s schema versions disagree: %v", ErrIncompatibleSchema, e.Name, err)
 		}
 	}
+	if t == nil && len(want) == 0 {
+		// Only deletions of an entity not prepared in this process: the table exists
+		// already (its columns are loaded) or gets the key and version columns the
+		// deletion steps compare, the other fields coming with the first schema.
+		want = keyFields(e)
+	}
 	if t == nil {
 		t = &table{
 			entity:    e,
 			main:      s.qualified(e.Table()),
 			changelog: s.qualified(e.ChangelogTable()),
 			keysTable: "_keys_" + e.Name,
+			delsTable: "_dels_" + e.Name,
 			schemas:   map[uint64]*avrocodec.Schema{},
 			plans:     map[uint64]*plan{},
 		}
@@ -344,6 +377,7 @@ func (s *Sink) ensureStage(t *table) (err error) {
 	t.sqlSkip = fmt.Sprintf("SELECT k.id, coalesce(t.%s >= k.v, false) FROM %s AS k JOIN %s AS t ON t.%s = k.id", ver, keys, t.main, key)
 	t.sqlDelete = fmt.Sprintf("DELETE FROM %s AS t USING %s AS k WHERE t.%s = k.id AND (t.%s IS NULL OR k.v > t.%s)",
 		t.main, keys, key, ver, ver)
+	t.sqlDel = s.deletionStatements(t)
 	// Plain INSERTs: an anti-join here would make DuckDB build its hash table on the
 	// wide staged rows, several times slower than the separate skip query.
 	ins := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM staged AS s", t.main, list, strings.Join(cast, ", "))
@@ -368,30 +402,44 @@ func (s *Sink) ensureStage(t *table) (err error) {
 // resetKeys recreates the entity's keys table (empty) and its appender, outside any
 // transaction.
 func (s *Sink) resetKeys(ctx context.Context, t *table) error {
-	if t.keys != nil {
-		app := t.keys
-		t.keys = nil
-		if err := errors.Join(app.Clear(), app.Close()); err != nil {
-			return fmt.Errorf("close keys appender of %s: %w", t.main, err)
-		}
-	}
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (id BIGINT, v TIMESTAMPTZ)", quoteIdent(t.keysTable))
-	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+	app, err := s.recreateTemp(ctx, t.keysTable, "id BIGINT, v TIMESTAMPTZ", &t.keys)
+	if err != nil {
 		return fmt.Errorf("DuckDB keys table for %s: %w", t.main, err)
 	}
+	t.keys = app
+	return nil
+}
+
+// recreateTemp closes the appender *old (discarding what it buffers), recreates the
+// TEMP table name (unquoted) empty with the given column definitions, and returns a new
+// appender on it. It runs outside any transaction: DuckDB does not reclaim the space
+// of rows deleted from a TEMP table, so staging tables are replaced, not emptied.
+func (s *Sink) recreateTemp(ctx context.Context, name, defs string, old **duckdb.Appender) (*duckdb.Appender, error) {
+	if *old != nil {
+		app := *old
+		*old = nil
+		if err := errors.Join(app.Clear(), app.Close()); err != nil {
+			return nil, fmt.Errorf("close appender: %w", err)
+		}
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (%s)", quoteIdent(name), defs)
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return nil, err
+	}
+	var app *duckdb.Appender
 	err := s.conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return errors.New("not a driver connection")
 		}
-		app, err := duckdb.NewAppender(c, "temp", "main", t.keysTable)
-		t.keys = app
+		var err error
+		app, err = duckdb.NewAppender(c, "temp", "main", name)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("DuckDB keys appender for %s: %w", t.main, err)
+		return nil, fmt.Errorf("appender: %w", err)
 	}
-	return nil
+	return app, nil
 }
 
 // newSlot creates a query appender on the writer connection.
@@ -459,9 +507,11 @@ func (t *table) dropStage() error {
 			errs = append(errs, sl.app.Clear(), sl.app.Close())
 		}
 	}
-	if t.keys != nil {
-		errs = append(errs, t.keys.Clear(), t.keys.Close())
+	for _, app := range []*duckdb.Appender{t.keys, t.dels} {
+		if app != nil {
+			errs = append(errs, app.Clear(), app.Close())
+		}
 	}
-	t.ins, t.logs, t.keys = nil, nil, nil
+	t.ins, t.logs, t.keys, t.dels = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
