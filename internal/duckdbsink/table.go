@@ -109,8 +109,9 @@ type slot struct {
 }
 
 // Prepare creates, for every entity, its table (and changelog table when enabled) with
-// the union of the fields of the entity's schema versions among schemas; existing
-// tables get the missing columns (and missing nested fields). Schemas of entities not
+// the union of the fields of the entity's schema versions among schemas, then the Kafka
+// and deletion columns; existing tables get the missing columns (and missing nested
+// fields), the deletion columns included. (Open creates the deletions table.) Schemas of entities not
 // listed are ignored; an entity without any schema is an error (sink.SchemasOf), found
 // before any table is touched. It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
