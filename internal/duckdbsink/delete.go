@@ -27,18 +27,21 @@ const (
 )
 
 // deletionSQL holds the statements of an entity's deletion steps; they read the staged
-// deletions (delsTable) or the staged version keys (keysTable).
+// deletions (delsTable: every deletion of the batch, the latest of each id flagged) or
+// the staged version keys (keysTable).
 type deletionSQL struct {
-	record string // upserts the staged deletions into the deletions table, the latest kept
+	record string // upserts the latest deletions into the deletions table, the later kept
 	mark   string // soft: sets the deletion and Kafka columns of the rows the deletions apply to
 	insert string // soft: inserts an id-and-deletion row for each deleted id the table lacks
 	remove string // hard: deletes the rows the deletions apply to
+	log    string // appends every deletion to the changelog table
 	guard  string // deletes the staged keys not newer than their id's deletion, returning their ids
 	exists string // whether the deletions table holds any deletion of the entity
 }
 
-// delsDefs are the columns of an entity's deletions staging table.
-const delsDefs = "id BIGINT, del_at TIMESTAMPTZ, reason VARCHAR, merged_into BIGINT, p INTEGER, o BIGINT, ts TIMESTAMPTZ"
+// delsDefs are the columns of an entity's deletions staging table; latest flags the
+// deletion of an id that the entity table and the deletions table get.
+const delsDefs = "id BIGINT, del_at TIMESTAMPTZ, reason VARCHAR, merged_into BIGINT, p INTEGER, o BIGINT, ts TIMESTAMPTZ, latest BOOLEAN"
 
 // deletionsDDL creates the deletions table (sink.DeletionsTable) in schema (quoted).
 func deletionsDDL(table string) string {
@@ -46,9 +49,9 @@ func deletionsDDL(table string) string {
 		table, quoteIdent(ColDeletedAt), quoteIdent(ColDeletedReason), quoteIdent(ColMergedInto))
 }
 
-// deletionStatements builds the deletion steps of t. A deletion (x) applies to a stored
-// row (t) of its id whose version is not newer (or NULL: a row holding only a
-// deletion) and that is not deleted already at the same time or later.
+// deletionStatements builds the deletion steps of t. The latest deletion (x) of an id
+// applies to the stored row (t) of the id if its version is not newer (or NULL: a row
+// holding only a deletion) and it is not deleted already at the same time or later.
 func (s *Sink) deletionStatements(t *table) deletionSQL {
 	key, ver := quoteIdent(catalog.Key), quoteIdent(t.entity.VersionField)
 	at, reason, into := quoteIdent(ColDeletedAt), quoteIdent(ColDeletedReason), quoteIdent(ColMergedInto)
@@ -57,17 +60,19 @@ func (s *Sink) deletionStatements(t *table) deletionSQL {
 	keys := "temp.main." + quoteIdent(t.keysTable)
 	reg := s.qualified(sink.DeletionsTable)
 	name := quoteString(t.entity.Table())
-	applies := fmt.Sprintf("t.%s = x.id AND (t.%s IS NULL OR t.%s <= x.del_at) AND (t.%s IS NULL OR t.%s < x.del_at)", key, ver, ver, at, at)
+	applies := fmt.Sprintf("x.latest AND t.%s = x.id AND (t.%s IS NULL OR t.%s <= x.del_at) AND (t.%s IS NULL OR t.%s < x.del_at)", key, ver, ver, at, at)
 	return deletionSQL{
-		record: fmt.Sprintf(`INSERT INTO %s (table_name, id, %s, %s, %s) SELECT %s, x.id, x.del_at, x.reason, x.merged_into FROM %s AS x
+		record: fmt.Sprintf(`INSERT INTO %s (table_name, id, %s, %s, %s) SELECT %s, x.id, x.del_at, x.reason, x.merged_into FROM %s AS x WHERE x.latest
 			ON CONFLICT (table_name, id) DO UPDATE SET %s = excluded.%s, %s = excluded.%s, %s = excluded.%s
 			WHERE excluded.%s > %s`,
 			reg, at, reason, into, name, dels, at, at, reason, reason, into, into, at, at),
 		mark: fmt.Sprintf("UPDATE %s AS t SET %s = x.del_at, %s = x.reason, %s = x.merged_into, %s = x.p, %s = x.o, %s = x.ts FROM %s AS x WHERE %s",
 			t.main, at, reason, into, part, off, ts, dels, applies),
 		insert: fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s) SELECT x.id, x.del_at, x.reason, x.merged_into, x.p, x.o, x.ts
-			FROM %s AS x WHERE NOT EXISTS (SELECT 1 FROM %s AS t WHERE t.%s = x.id)`,
+			FROM %s AS x WHERE x.latest AND NOT EXISTS (SELECT 1 FROM %s AS t WHERE t.%s = x.id)`,
 			t.main, key, at, reason, into, part, off, ts, dels, t.main, key),
+		log: fmt.Sprintf(`INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s) SELECT x.id, x.del_at, x.reason, x.merged_into, x.p, x.o, x.ts FROM %s AS x`,
+			t.changelog, key, at, reason, into, part, off, ts, dels),
 		remove: fmt.Sprintf("DELETE FROM %s AS t USING %s AS x WHERE %s", t.main, dels, applies),
 		guard: fmt.Sprintf("DELETE FROM %s AS k USING %s AS d WHERE d.table_name = %s AND d.id = k.id AND d.%s >= k.v RETURNING k.id",
 			keys, reg, name, at),
@@ -130,19 +135,13 @@ func splitDeletions(recs []*sink.Record) (vers, dels []*sink.Record) {
 	return vers, dels
 }
 
-// latestDeletions keeps, per id, the deletion with the latest time (the first of equal
-// ones), in order of each id's first deletion.
-func latestDeletions(dels []*sink.Record) []*sink.Record {
-	idx := make(map[int64]int, len(dels))
-	out := make([]*sink.Record, 0, len(dels))
+// latestDeletions returns, per id, the deletion with the latest time (the first of
+// equal ones).
+func latestDeletions(dels []*sink.Record) map[int64]*sink.Record {
+	out := make(map[int64]*sink.Record, len(dels))
 	for _, r := range dels {
-		j, ok := idx[r.ID]
-		switch {
-		case !ok:
-			idx[r.ID] = len(out)
-			out = append(out, r)
-		case r.Delete.At.After(out[j].Delete.At):
-			out[j] = r
+		if l, ok := out[r.ID]; !ok || r.Delete.At.After(l.Delete.At) {
+			out[r.ID] = r
 		}
 	}
 	return out
@@ -160,27 +159,31 @@ func (s *Sink) resetDels(ctx context.Context, t *table) error {
 }
 
 // applyDeletions applies one entity's deletions inside the open transaction: it
-// stages the latest deletion of each id, records them in the deletions table (a later
-// one replaces an earlier one), and marks (soft) or removes (hard) the rows they apply
-// to; soft also inserts a row for each deleted id the table lacks. The changelog rows
-// of the deletions are appended with the versions'.
+// stages them, records the latest of each id in the deletions table (a later one
+// replaces an earlier one), marks (soft) or removes (hard) the rows they apply to
+// (soft also inserts a row for each deleted id the table lacks), and appends every
+// deletion to the changelog when enabled.
 func (s *Sink) applyDeletions(ctx context.Context, t *table, dels []*sink.Record) error {
 	t.deleted = deletedSome
-	for _, r := range latestDeletions(dels) {
+	latest := latestDeletions(dels)
+	for _, r := range dels {
 		d := r.Delete
-		if err := t.dels.AppendRow(r.ID, d.At, string(d.Reason), mergedInto(d), r.Partition, r.Offset, kafkaTime(r.Timestamp)); err != nil {
+		if err := t.dels.AppendRow(r.ID, d.At, string(d.Reason), mergedInto(d), r.Partition, r.Offset, kafkaTime(r.Timestamp), latest[r.ID] == r); err != nil {
 			return fmt.Errorf("delete from %s: stage deletion of %d: %w", t.entity.Name, r.ID, err)
 		}
 	}
 	if err := t.dels.Flush(); err != nil {
 		return fmt.Errorf("delete from %s: stage deletions: %w", t.entity.Name, err)
 	}
-	steps := []struct{ what, q string }{{"record deletions", t.sqlDel.record}}
+	type step struct{ what, q string }
+	steps := []step{{"record deletions", t.sqlDel.record}}
 	if s.cfg.Deletes.Hard() {
-		steps = append(steps, struct{ what, q string }{"remove deleted rows", t.sqlDel.remove})
+		steps = append(steps, step{"remove deleted rows", t.sqlDel.remove})
 	} else {
-		steps = append(steps, struct{ what, q string }{"mark deleted rows", t.sqlDel.mark},
-			struct{ what, q string }{"insert rows of unknown deleted ids", t.sqlDel.insert})
+		steps = append(steps, step{"mark deleted rows", t.sqlDel.mark}, step{"insert rows of unknown deleted ids", t.sqlDel.insert})
+	}
+	if s.cfg.Changelog {
+		steps = append(steps, step{"append to the changelog", t.sqlDel.log})
 	}
 	for _, st := range steps {
 		if _, err := s.conn.ExecContext(ctx, st.q); err != nil {
@@ -233,34 +236,6 @@ func (s *Sink) guardVersions(ctx context.Context, t *table) (map[int64]bool, err
 		return nil, fmt.Errorf("upsert %s: drop versions deleted since: %w", t.main, err)
 	}
 	return blocked, nil
-}
-
-// deletionRow fills row with the changelog row of deletion r: the id, the Kafka and
-// deletion columns, every other column NULL.
-func (t *table) deletionRow(row []driver.Value, r *sink.Record) {
-	d := r.Delete
-	for c, col := range t.cols {
-		var v driver.Value
-		switch col.meta {
-		case partitionCol:
-			v = r.Partition
-		case offsetCol:
-			v = r.Offset
-		case timestampCol:
-			v = kafkaTime(r.Timestamp)
-		case deletedAtCol:
-			v = d.At
-		case deletedReasonCol:
-			v = string(d.Reason)
-		case mergedIntoCol:
-			v = mergedInto(d)
-		case dataCol:
-			if col.name == catalog.Key {
-				v = r.ID
-			}
-		}
-		row[c] = v
-	}
 }
 
 // mergedInto is the value of ColMergedInto for d: the survivor's id, or NULL.

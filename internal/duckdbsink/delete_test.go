@@ -221,6 +221,30 @@ func TestDeletionUpgradeInPlace(t *testing.T) {
 	if got := len(readDeletions(t, s2)); got != 1 {
 		t.Errorf("%d deletions stored, want 1", got)
 	}
+
+	// Reopened and not prepared, a batch of deletions only takes the table as it is.
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := Open(ctx, Config{Path: path, Changelog: true, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	del = sinktest.Tombstone(e, recs[1].ID, recs[1].Version, tombstone.Deleted, 0, 4)
+	if err := s3.Write(ctx, batchOf(4, del)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s3.Columns(ctx, e); !reflect.DeepEqual(again, cols) {
+		t.Errorf("columns after a deletion without Prepare %v, want %v", again, cols)
+	}
+	rows, err = s3.Rows(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[1][ColDeletedAt] == nil || rows[1]["subject"] != recs[1].Values[fieldIndex(t, recs[1], "subject")] {
+		t.Errorf("after a deletion without Prepare: %v", rows[1])
+	}
 }
 
 // Deletions of entities the sink was not prepared for create their tables (key,

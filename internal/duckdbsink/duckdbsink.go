@@ -9,20 +9,22 @@
 // three deletion columns; primary key table_name and id).
 //
 // Deletions (tombstones) are applied in the batch's transaction, before its versions.
-// The latest deletion of each id in the batch goes through an Appender into a small
-// TEMP table, from which an INSERT ... ON CONFLICT DO UPDATE keeps the later deletion
-// in _deletions, and, for the stored rows whose version is not newer than the deletion
-// (or NULL) and that are not deleted already at that time or later, an UPDATE sets the
-// deletion and Kafka columns (Config.Deletes soft: the row keeps its last version's
-// fields, and an INSERT adds a row of only the id, the deletion and Kafka columns for
-// an id the table lacks, its version NULL) or a DELETE removes them (hard). Every
-// deletion is appended to the changelog as such a row. The versions of an entity that
-// has deletions are first checked against _deletions: a version not newer than its
-// id's deletion is dropped from the staged keys (DELETE ... USING ... RETURNING), so
-// it neither replaces the stored row nor is inserted; a newer one replaces the row as
-// usual, its deletion columns NULL. Whether an entity has deletions is asked once per
-// process and then tracked, so an entity without any pays nothing for the check. The
-// columns and _deletions are added to an existing file by Open and Prepare.
+// The batch's deletions of an entity go through an Appender into a small TEMP table,
+// the latest of each id flagged. From it an INSERT ... ON CONFLICT DO UPDATE keeps the
+// later deletion of each id in _deletions; for the stored rows whose version is not
+// newer than the deletion (or NULL) and that are not deleted already at that time or
+// later, an UPDATE sets the deletion and Kafka columns (Config.Deletes soft: the row
+// keeps its last version's fields, and an INSERT adds a row of only the id, the
+// deletion and Kafka columns for an id the table lacks, its version NULL) or a DELETE
+// removes them (hard); an INSERT appends every deletion to the changelog as such a
+// row. The versions of an entity that has deletions are first checked against
+// _deletions: a version not newer than its id's deletion is dropped from the staged
+// keys (DELETE ... USING ... RETURNING), so it neither replaces the stored row nor is
+// inserted; a newer one replaces the row as usual. Whether an entity has deletions is
+// asked once per process and then tracked, so an entity without any pays nothing for
+// the check; and the appenders leave the deletion columns out of their INSERTs
+// (NULL), so a version's row costs what it did before. The columns and _deletions are
+// added to an existing file by Open and Prepare.
 //
 // Each Write is one DuckDB transaction on the sink's writer connection: the stored
 // offsets are checked; the batch is deduplicated in Go (per id the highest version,

@@ -28,6 +28,9 @@ const (
 	mergedIntoCol
 )
 
+// deletion reports whether m is one of the deletion columns.
+func (m metaKind) deletion() bool { return m >= deletedAtCol }
+
 // Names of the Kafka coordinate columns every entity table has.
 const (
 	ColPartition = sink.ColPartition
@@ -73,6 +76,7 @@ type table struct {
 	main      string // quoted, qualified
 	changelog string // quoted, qualified
 	cols      []column
+	staged    []column // the columns the appenders fill: cols but the deletion columns
 	schemas   map[uint64]*avrocodec.Schema
 	plans     map[uint64]*plan
 
@@ -109,11 +113,11 @@ type slot struct {
 }
 
 // Prepare creates, for every entity, its table (and changelog table when enabled) with
-// the union of the fields of the entity's schema versions among schemas, then the Kafka
-// and deletion columns; existing tables get the missing columns (and missing nested
-// fields), the deletion columns included. (Open creates the deletions table.) Schemas of entities not
-// listed are ignored; an entity without any schema is an error (sink.SchemasOf), found
-// before any table is touched. It is idempotent.
+// the union of the fields of the entity's schema versions among schemas, then the
+// Kafka and deletion columns; existing tables get the missing columns (and missing
+// nested fields), the deletion columns included (Open creates the deletions table).
+// Schemas of entities not listed are ignored; an entity without any schema is an error
+// (sink.SchemasOf), found before any table is touched. It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -184,6 +188,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 			s.log.Warn("closing staging appender", "table", e.Table(), "err", err)
 		}
 		t.cols = cols
+		t.staged = stagedColumns(cols)
 		t.plans = map[uint64]*plan{}
 	}
 	for _, sc := range fresh {
@@ -191,7 +196,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	}
 	for fp, sc := range t.schemas {
 		if t.plans[fp] == nil {
-			t.plans[fp] = buildPlan(t.cols, sc)
+			t.plans[fp] = buildPlan(t.staged, sc)
 		}
 	}
 	s.tables[e.Name] = t
@@ -325,7 +330,20 @@ func sameColumns(a, b []column) bool {
 	return slices.EqualFunc(a, b, func(x, y column) bool { return x.name == y.name && equalTypes(x.typ, y.typ) })
 }
 
-// buildPlan maps the fields of schema version sc to the table's columns.
+// stagedColumns returns cols without the deletion columns: the appenders' INSERTs
+// leave those out (NULL), which costs a version's row nothing, and the deletion steps
+// set them with SQL.
+func stagedColumns(cols []column) []column {
+	out := make([]column, 0, len(cols))
+	for _, c := range cols {
+		if !c.meta.deletion() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// buildPlan maps the fields of schema version sc to the staged columns.
 func buildPlan(cols []column, sc *avrocodec.Schema) *plan {
 	idx := make(map[string]int, len(sc.Root.Fields))
 	for i, f := range sc.Root.Fields {
@@ -358,11 +376,11 @@ func (s *Sink) ensureStage(t *table) (err error) {
 			_ = t.dropStage()
 		}
 	}()
-	names := make([]string, len(t.cols))
-	quoted := make([]string, len(t.cols))
-	cast := make([]string, len(t.cols)) // staged column in its table type
-	infos := make([]duckdb.TypeInfo, len(t.cols))
-	for i, c := range t.cols {
+	names := make([]string, len(t.staged))
+	quoted := make([]string, len(t.staged))
+	cast := make([]string, len(t.staged)) // staged column in its table type
+	infos := make([]duckdb.TypeInfo, len(t.staged))
+	for i, c := range t.staged {
 		names[i], quoted[i] = c.name, quoteIdent(c.name)
 		cast[i] = "s." + quoted[i]
 		if c.typ.hasJSON() {

@@ -2,7 +2,6 @@ package duckdbsink
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"slices"
@@ -42,7 +41,7 @@ var roundRows = 50_000
 // group is the records of one entity within a batch.
 type group struct {
 	t    *table
-	recs []*sink.Record // every record, in batch order (the changelog rows)
+	recs []*sink.Record // every record, in batch order
 	vers []*sink.Record // the versions (recs itself when there is no deletion)
 	dels []*sink.Record // the deletions
 }
@@ -53,12 +52,11 @@ type group struct {
 // of the batch (highest version, then highest offset), drops those not newer than
 // their id's latest deletion, deletes the stored rows the others replace (older
 // versions), inserts the kept versions whose id is then not stored, appends every
-// record and deletion to the changelog tables when enabled, sets the next offset of
-// every range, and commits. Rows are converted by
-// DuckDB query appenders (several goroutines for large batches) that run those
-// statements inside the transaction. On any error it rolls back and nothing of the
-// batch is stored. New schema versions add their columns first, in a transaction of
-// their own.
+// version and deletion to the changelog tables when enabled, sets the next offset of
+// every range, and commits. Rows are converted by DuckDB query appenders (several
+// goroutines for large batches) that run those statements inside the transaction. On
+// any error it rolls back and nothing of the batch is stored. New schema versions add
+// their columns first, in a transaction of their own.
 func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	start := time.Now()
 	s.mu.Lock()
@@ -192,7 +190,7 @@ func (s *Sink) checkOffsets(ctx context.Context, ranges []sink.Range) (map[sink.
 }
 
 // upsert writes one entity's records inside the open transaction: its deletions
-// first, then its versions, then the changelog rows of both.
+// first (their changelog rows included), then its versions and their changelog rows.
 func (s *Sink) upsert(ctx context.Context, g *group) error {
 	t := g.t
 	if len(g.dels) > 0 {
@@ -206,7 +204,7 @@ func (s *Sink) upsert(ctx context.Context, g *group) error {
 	}
 	var logRows []*sink.Record
 	if s.cfg.Changelog {
-		logRows = g.recs
+		logRows = g.vers
 	}
 	for round := 0; ; round++ {
 		insParts := parts(winners, round, len(t.ins))
@@ -379,49 +377,43 @@ func (s *Sink) fillAndFlush(ctx context.Context, t *table, insParts, logParts []
 	return nil
 }
 
-// fill converts rows (versions, and deletions for the changelog) to the table's
-// columns and appends them to the slot's appender.
+// fill converts versions to the staged columns and appends them to the slot's
+// appender.
 func (t *table) fill(sl *slot, rows []*sink.Record) error {
 	row := sl.row
 	defer clear(row)
 	for _, r := range rows {
-		if r.Delete != nil {
-			t.deletionRow(row, r)
-		} else {
-			t.versionRow(row, r)
+		p := t.plans[r.Schema.Fingerprint]
+		for c, col := range t.staged {
+			switch col.meta {
+			case partitionCol:
+				row[c] = r.Partition
+			case offsetCol:
+				row[c] = r.Offset
+			case timestampCol:
+				if r.Timestamp.IsZero() {
+					row[c] = nil
+				} else {
+					row[c] = r.Timestamp
+				}
+			default:
+				j := p.src[c]
+				if j < 0 {
+					row[c] = nil
+					continue
+				}
+				v := r.Values[j]
+				if p.conv[c] != nil && v != nil {
+					v = p.conv[c](v)
+				}
+				row[c] = v
+			}
 		}
 		if err := sl.app.AppendRow(row...); err != nil {
 			return fmt.Errorf("stage %s record %d at %d/%d: %w", t.entity.Name, r.ID, r.Partition, r.Offset, err)
 		}
 	}
 	return nil
-}
-
-// versionRow fills row with the row of version r: its fields, the Kafka columns, and
-// NULL deletion columns.
-func (t *table) versionRow(row []driver.Value, r *sink.Record) {
-	p := t.plans[r.Schema.Fingerprint]
-	for c, col := range t.cols {
-		switch col.meta {
-		case partitionCol:
-			row[c] = r.Partition
-		case offsetCol:
-			row[c] = r.Offset
-		case timestampCol:
-			row[c] = kafkaTime(r.Timestamp)
-		default: // schema fields; the deletion columns have no source (NULL)
-			j := p.src[c]
-			if j < 0 {
-				row[c] = nil
-				continue
-			}
-			v := r.Values[j]
-			if p.conv[c] != nil && v != nil {
-				v = p.conv[c](v)
-			}
-			row[c] = v
-		}
-	}
 }
 
 // newer reports whether a is a later version than b of the same id.
