@@ -13,6 +13,7 @@ import (
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/testenv"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/tombstone"
 )
 
 // benchThreads is DuckDB's thread count in the benchmarks: the bar is set on two
@@ -62,6 +63,14 @@ func (g *rowGen) record(dst *sink.Record, seq int64, gen int, offset int64) {
 	}
 }
 
+// deletion returns the deletion of row number seq, a year after its first version, at
+// the given offset.
+func (g *rowGen) deletion(seq int64, offset int64) sink.Record {
+	t := &g.tmpl[seq%int64(len(g.tmpl))]
+	d := &tombstone.Deletion{ID: 1_000_000_000 + seq, At: t.Version.Add(365 * 24 * time.Hour), Reason: tombstone.Deleted}
+	return sink.Record{Entity: t.Entity, ID: d.ID, Version: d.At, Delete: d, Offset: offset, Timestamp: t.Timestamp}
+}
+
 // upsertBench drives batches of n rows, half new ids and half updates of the ids the
 // previous batch added.
 type upsertBench struct {
@@ -74,6 +83,8 @@ type upsertBench struct {
 	offset int64 // next Kafka offset
 	first  int64 // stored next offset (NoOffset before the first batch)
 	gen    int
+	dels   int   // deletions per batch, of rows of the first batches (never updated)
+	delSeq int64 // next row number to delete
 }
 
 // batch builds the next batch: half new rows, half new versions of the previous
@@ -94,6 +105,11 @@ func (u *upsertBench) batch() sink.Batch {
 			gen = u.gen
 		}
 		u.g.record(&u.recs[i], seq, gen, u.offset)
+		u.offset++
+	}
+	for range u.dels {
+		u.recs = append(u.recs, u.g.deletion(u.delSeq, u.offset))
+		u.delSeq++
 		u.offset++
 	}
 	b := sink.Batch{Records: u.recs, Ranges: []sink.Range{{
@@ -118,6 +134,18 @@ func BenchmarkUpsert(b *testing.B) {
 	}
 }
 
+// BenchmarkUpsertDeletes is BenchmarkUpsert (batches of 10,000) with 1% more records
+// in each batch: (soft) deletions of rows written before the timer, so every batch
+// runs the deletion steps and the versions' check against the deletions table.
+func BenchmarkUpsertDeletes(b *testing.B) {
+	f := newFixture(b)
+	for _, name := range []string{"tickets", "ticket_messages"} {
+		b.Run(fmt.Sprintf("%s/batch=%d", name, 10000), func(b *testing.B) {
+			runUpsertDeletes(b, f, testenv.Entity(b, name), 10000, Config{Threads: benchThreads}, 100)
+		})
+	}
+}
+
 // BenchmarkUpsertChangelog is BenchmarkUpsert with the changelog tables enabled.
 func BenchmarkUpsertChangelog(b *testing.B) {
 	f := newFixture(b)
@@ -129,11 +157,16 @@ func BenchmarkUpsertChangelog(b *testing.B) {
 }
 
 func runUpsert(b *testing.B, f *fixture, e catalog.Entity, n int, cfg Config) {
+	runUpsertDeletes(b, f, e, n, cfg, 0)
+}
+
+// runUpsertDeletes is runUpsert with dels deletions in each timed batch.
+func runUpsertDeletes(b *testing.B, f *fixture, e catalog.Entity, n int, cfg Config, dels int) {
 	ctx := context.Background()
 	cfg.Logger = discardLogger()
 	s := f.openSink(b, cfg)
 	u := &upsertBench{g: newRowGen(b, f, e), s: s, topic: e.Topic(topicPrefix), n: n,
-		recs: make([]sink.Record, n), first: sink.NoOffset}
+		recs: make([]sink.Record, n, n+dels), first: sink.NoOffset, dels: dels}
 	for range 20 {
 		if err := s.Write(ctx, u.batchAllNew()); err != nil {
 			b.Fatal(err)
@@ -155,7 +188,7 @@ func runUpsert(b *testing.B, f *fixture, e catalog.Entity, n int, cfg Config) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64((n+dels)*b.N)/b.Elapsed().Seconds(), "rows/s") // records: versions and deletions
 	b.ReportMetric(0, "ns/op")
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
@@ -167,6 +200,13 @@ func runUpsert(b *testing.B, f *fixture, e catalog.Entity, n int, cfg Config) {
 	}
 	if want := int64(20*n + b.N*n/2); rows != want {
 		b.Fatalf("%d rows in the table, want %d", rows, want)
+	}
+	if err := s.DB().QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL",
+		s.qualified(e.Table()), ColDeletedAt)).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	if want := int64(b.N * dels); rows != want {
+		b.Fatalf("%d deleted rows in the table, want %d", rows, want)
 	}
 }
 

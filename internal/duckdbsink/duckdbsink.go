@@ -2,9 +2,29 @@
 // file.
 //
 // Per entity it keeps <schema>.<entity> (latest version per id, plus _kafka_partition,
-// _kafka_offset, _kafka_timestamp) and, when enabled, <schema>.<entity>_changelog (every
-// version, append-only); <schema>._kafka_offsets holds the next offset of every topic
-// partition.
+// _kafka_offset, _kafka_timestamp, then _deleted_at, _deleted_reason, _merged_into) and,
+// when enabled, <schema>.<entity>_changelog (every version and deletion, append-only);
+// <schema>._kafka_offsets holds the next offset of every topic partition and
+// <schema>._deletions the latest deletion of every deleted id (table_name, id, the
+// three deletion columns; primary key table_name and id).
+//
+// Deletions (tombstones) are applied in the batch's transaction, before its versions.
+// The batch's deletions of an entity go through an Appender into a small TEMP table,
+// the latest of each id flagged. From it an INSERT ... ON CONFLICT DO UPDATE keeps the
+// later deletion of each id in _deletions; for the stored rows whose version is not
+// newer than the deletion (or NULL) and that are not deleted already at that time or
+// later, an UPDATE sets the deletion and Kafka columns (Config.Deletes soft: the row
+// keeps its last version's fields, and an INSERT adds a row of only the id, the
+// deletion and Kafka columns for an id the table lacks, its version NULL) or a DELETE
+// removes them (hard); an INSERT appends every deletion to the changelog as such a
+// row. The versions of an entity that has deletions are first checked against
+// _deletions: a version not newer than its id's deletion is dropped from the staged
+// keys (DELETE ... USING ... RETURNING), so it neither replaces the stored row nor is
+// inserted; a newer one replaces the row as usual. Whether an entity has deletions is
+// asked once per process and then tracked, so an entity without any pays nothing for
+// the check; and the appenders leave the deletion columns out of their INSERTs
+// (NULL), so a version's row costs what it did before. The columns and _deletions are
+// added to an existing file by Open and Prepare.
 //
 // Each Write is one DuckDB transaction on the sink's writer connection: the stored
 // offsets are checked; the batch is deduplicated in Go (per id the highest version,
@@ -294,6 +314,7 @@ func (s *Sink) open(ctx context.Context) error {
 		"CREATE SCHEMA IF NOT EXISTS " + s.schema,
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (topic VARCHAR, "partition" INTEGER, next_offset BIGINT, PRIMARY KEY (topic, "partition"))`,
 			s.qualified(offsetsTable)),
+		deletionsDDL(s.qualified(sink.DeletionsTable)),
 	} {
 		if _, err := s.conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("duckdb %s: %s: %w", s.cfg.Path, q, err)

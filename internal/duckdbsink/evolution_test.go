@@ -203,7 +203,7 @@ func TestSchemaEvolution(t *testing.T) {
 		for _, fl := range sc.Root.Fields {
 			want = append(want, fl.Name)
 		}
-		want = append(want, ColPartition, ColOffset, ColTimestamp)
+		want = append(want, ColPartition, ColOffset, ColTimestamp, ColDeletedAt, ColDeletedReason, ColMergedInto)
 		if !reflect.DeepEqual(cols, want) {
 			t.Errorf("fresh columns %v, want %v", cols, want)
 		}

@@ -100,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 			for _, fl := range recs[0].Schema.Root.Fields {
 				want = append(want, fl.Name)
 			}
-			want = append(want, ColPartition, ColOffset, ColTimestamp)
+			want = append(want, ColPartition, ColOffset, ColTimestamp, ColDeletedAt, ColDeletedReason, ColMergedInto)
 			if !reflect.DeepEqual(cols, want) {
 				t.Errorf("columns %v, want %v", cols, want)
 			}

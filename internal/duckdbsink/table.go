@@ -23,7 +23,13 @@ const (
 	partitionCol
 	offsetCol
 	timestampCol
+	deletedAtCol
+	deletedReasonCol
+	mergedIntoCol
 )
+
+// deletion reports whether m is one of the deletion columns.
+func (m metaKind) deletion() bool { return m >= deletedAtCol }
 
 // Names of the Kafka coordinate columns every entity table has.
 const (
@@ -32,10 +38,23 @@ const (
 	ColTimestamp = sink.ColTimestamp
 )
 
+// Names of the deletion columns every entity and changelog table has (NULL on a live
+// object's row).
+const (
+	ColDeletedAt     = sink.ColDeletedAt
+	ColDeletedReason = sink.ColDeletedReason
+	ColMergedInto    = sink.ColMergedInto
+)
+
+// metaColumns are the columns the sink adds after the schema fields of a new table: the
+// Kafka columns, then the deletion columns.
 var metaColumns = []column{
 	{name: ColPartition, typ: &colType{base: "INTEGER"}, meta: partitionCol},
 	{name: ColOffset, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}, meta: offsetCol},
 	{name: ColTimestamp, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}, meta: timestampCol},
+	{name: ColDeletedAt, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}, meta: deletedAtCol},
+	{name: ColDeletedReason, typ: &colType{kind: avrocodec.KindString, base: "VARCHAR"}, meta: deletedReasonCol},
+	{name: ColMergedInto, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}, meta: mergedIntoCol},
 }
 
 // column is one column of an entity table.
@@ -57,6 +76,7 @@ type table struct {
 	main      string // quoted, qualified
 	changelog string // quoted, qualified
 	cols      []column
+	staged    []column // the columns the appenders fill: cols but the deletion columns
 	schemas   map[uint64]*avrocodec.Schema
 	plans     map[uint64]*plan
 
@@ -74,6 +94,16 @@ type table struct {
 	keysTable string // unquoted
 	sqlSkip   string // stored ids of the staged keys, and whether their stored version is newer or equal
 	sqlDelete string // deletes the stored rows the winners replace
+
+	// dels is an appender on the TEMP table delsTable holding the batch's deletions (one
+	// per id, the latest), recreated before every batch that has deletions of the entity
+	// (nil otherwise).
+	dels      *duckdb.Appender
+	delsTable string // unquoted
+	sqlDel    deletionSQL
+	// deleted says whether the deletions table may hold deletions of the entity: while
+	// it is known to hold none, versions skip the deletions guard.
+	deleted deletedState
 }
 
 // slot is one appender and the row buffer its filling goroutine reuses.
@@ -83,10 +113,11 @@ type slot struct {
 }
 
 // Prepare creates, for every entity, its table (and changelog table when enabled) with
-// the union of the fields of the entity's schema versions among schemas; existing
-// tables get the missing columns (and missing nested fields). Schemas of entities not
-// listed are ignored; an entity without any schema is an error (sink.SchemasOf), found
-// before any table is touched. It is idempotent.
+// the union of the fields of the entity's schema versions among schemas, then the
+// Kafka and deletion columns; existing tables get the missing columns (and missing
+// nested fields), the deletion columns included (Open creates the deletions table).
+// Schemas of entities not listed are ignored; an entity without any schema is an error
+// (sink.SchemasOf), found before any table is touched. It is idempotent.
 func (s *Sink) Prepare(ctx context.Context, entities []catalog.Entity, schemas []*avrocodec.Schema) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,12 +162,19 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 			return nil, fmt.Errorf("%w: %s schema versions disagree: %v", ErrIncompatibleSchema, e.Name, err)
 		}
 	}
+	if t == nil && len(want) == 0 {
+		// Only deletions of an entity not prepared in this process: the table exists
+		// already (its columns are loaded) or gets the key and version columns the
+		// deletion steps compare, the other fields coming with the first schema.
+		want = keyFields(e)
+	}
 	if t == nil {
 		t = &table{
 			entity:    e,
 			main:      s.qualified(e.Table()),
 			changelog: s.qualified(e.ChangelogTable()),
 			keysTable: "_keys_" + e.Name,
+			delsTable: "_dels_" + e.Name,
 			schemas:   map[uint64]*avrocodec.Schema{},
 			plans:     map[uint64]*plan{},
 		}
@@ -150,6 +188,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 			s.log.Warn("closing staging appender", "table", e.Table(), "err", err)
 		}
 		t.cols = cols
+		t.staged = stagedColumns(cols)
 		t.plans = map[uint64]*plan{}
 	}
 	for _, sc := range fresh {
@@ -157,7 +196,7 @@ func (s *Sink) ensureTable(ctx context.Context, e catalog.Entity, schemas []*avr
 	}
 	for fp, sc := range t.schemas {
 		if t.plans[fp] == nil {
-			t.plans[fp] = buildPlan(t.cols, sc)
+			t.plans[fp] = buildPlan(t.staged, sc)
 		}
 	}
 	s.tables[e.Name] = t
@@ -291,7 +330,20 @@ func sameColumns(a, b []column) bool {
 	return slices.EqualFunc(a, b, func(x, y column) bool { return x.name == y.name && equalTypes(x.typ, y.typ) })
 }
 
-// buildPlan maps the fields of schema version sc to the table's columns.
+// stagedColumns returns cols without the deletion columns: the appenders' INSERTs
+// leave those out (NULL), which costs a version's row nothing, and the deletion steps
+// set them with SQL.
+func stagedColumns(cols []column) []column {
+	out := make([]column, 0, len(cols))
+	for _, c := range cols {
+		if !c.meta.deletion() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// buildPlan maps the fields of schema version sc to the staged columns.
 func buildPlan(cols []column, sc *avrocodec.Schema) *plan {
 	idx := make(map[string]int, len(sc.Root.Fields))
 	for i, f := range sc.Root.Fields {
@@ -324,11 +376,11 @@ func (s *Sink) ensureStage(t *table) (err error) {
 			_ = t.dropStage()
 		}
 	}()
-	names := make([]string, len(t.cols))
-	quoted := make([]string, len(t.cols))
-	cast := make([]string, len(t.cols)) // staged column in its table type
-	infos := make([]duckdb.TypeInfo, len(t.cols))
-	for i, c := range t.cols {
+	names := make([]string, len(t.staged))
+	quoted := make([]string, len(t.staged))
+	cast := make([]string, len(t.staged)) // staged column in its table type
+	infos := make([]duckdb.TypeInfo, len(t.staged))
+	for i, c := range t.staged {
 		names[i], quoted[i] = c.name, quoteIdent(c.name)
 		cast[i] = "s." + quoted[i]
 		if c.typ.hasJSON() {
@@ -344,6 +396,7 @@ func (s *Sink) ensureStage(t *table) (err error) {
 	t.sqlSkip = fmt.Sprintf("SELECT k.id, coalesce(t.%s >= k.v, false) FROM %s AS k JOIN %s AS t ON t.%s = k.id", ver, keys, t.main, key)
 	t.sqlDelete = fmt.Sprintf("DELETE FROM %s AS t USING %s AS k WHERE t.%s = k.id AND (t.%s IS NULL OR k.v > t.%s)",
 		t.main, keys, key, ver, ver)
+	t.sqlDel = s.deletionStatements(t)
 	// Plain INSERTs: an anti-join here would make DuckDB build its hash table on the
 	// wide staged rows, several times slower than the separate skip query.
 	ins := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM staged AS s", t.main, list, strings.Join(cast, ", "))
@@ -368,30 +421,44 @@ func (s *Sink) ensureStage(t *table) (err error) {
 // resetKeys recreates the entity's keys table (empty) and its appender, outside any
 // transaction.
 func (s *Sink) resetKeys(ctx context.Context, t *table) error {
-	if t.keys != nil {
-		app := t.keys
-		t.keys = nil
-		if err := errors.Join(app.Clear(), app.Close()); err != nil {
-			return fmt.Errorf("close keys appender of %s: %w", t.main, err)
-		}
-	}
-	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (id BIGINT, v TIMESTAMPTZ)", quoteIdent(t.keysTable))
-	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+	app, err := s.recreateTemp(ctx, t.keysTable, "id BIGINT, v TIMESTAMPTZ", &t.keys)
+	if err != nil {
 		return fmt.Errorf("DuckDB keys table for %s: %w", t.main, err)
 	}
+	t.keys = app
+	return nil
+}
+
+// recreateTemp closes the appender *old (discarding what it buffers), recreates the
+// TEMP table name (unquoted) empty with the given column definitions, and returns a new
+// appender on it. It runs outside any transaction: DuckDB does not reclaim the space
+// of rows deleted from a TEMP table, so staging tables are replaced, not emptied.
+func (s *Sink) recreateTemp(ctx context.Context, name, defs string, old **duckdb.Appender) (*duckdb.Appender, error) {
+	if *old != nil {
+		app := *old
+		*old = nil
+		if err := errors.Join(app.Clear(), app.Close()); err != nil {
+			return nil, fmt.Errorf("close appender: %w", err)
+		}
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s (%s)", quoteIdent(name), defs)
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return nil, err
+	}
+	var app *duckdb.Appender
 	err := s.conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return errors.New("not a driver connection")
 		}
-		app, err := duckdb.NewAppender(c, "temp", "main", t.keysTable)
-		t.keys = app
+		var err error
+		app, err = duckdb.NewAppender(c, "temp", "main", name)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("DuckDB keys appender for %s: %w", t.main, err)
+		return nil, fmt.Errorf("appender: %w", err)
 	}
-	return nil
+	return app, nil
 }
 
 // newSlot creates a query appender on the writer connection.
@@ -459,9 +526,11 @@ func (t *table) dropStage() error {
 			errs = append(errs, sl.app.Clear(), sl.app.Close())
 		}
 	}
-	if t.keys != nil {
-		errs = append(errs, t.keys.Clear(), t.keys.Close())
+	for _, app := range []*duckdb.Appender{t.keys, t.dels} {
+		if app != nil {
+			errs = append(errs, app.Clear(), app.Close())
+		}
 	}
-	t.ins, t.logs, t.keys = nil, nil, nil
+	t.ins, t.logs, t.keys, t.dels = nil, nil, nil, nil
 	return errors.Join(errs...)
 }

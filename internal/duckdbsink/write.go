@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
@@ -39,19 +41,22 @@ var roundRows = 50_000
 // group is the records of one entity within a batch.
 type group struct {
 	t    *table
-	recs []*sink.Record
+	recs []*sink.Record // every record, in batch order
+	vers []*sink.Record // the versions (recs itself when there is no deletion)
+	dels []*sink.Record // the deletions
 }
 
 // Write stores one batch in one DuckDB transaction: it checks every range against the
-// stored offsets (a mismatch fails with an error wrapping sink.ErrStaleOffset), keeps
-// per id the latest record of the batch (highest version, then highest offset),
-// deletes the stored rows those replace (older versions), inserts the kept records
-// whose id is then not stored, appends every record to the changelog tables when
-// enabled, sets the next offset of every range, and commits. Rows are converted by
-// DuckDB query appenders (several goroutines for large batches) that run those
-// statements inside the transaction. On any error it rolls back and nothing of the
-// batch is stored. New schema versions add their columns first, in a transaction of
-// their own.
+// stored offsets (a mismatch fails with an error wrapping sink.ErrStaleOffset),
+// applies the batch's deletions (see applyDeletions), keeps per id the latest version
+// of the batch (highest version, then highest offset), drops those not newer than
+// their id's latest deletion, deletes the stored rows the others replace (older
+// versions), inserts the kept versions whose id is then not stored, appends every
+// version and deletion to the changelog tables when enabled, sets the next offset of
+// every range, and commits. Rows are converted by DuckDB query appenders (several
+// goroutines for large batches) that run those statements inside the transaction. On
+// any error it rolls back and nothing of the batch is stored. New schema versions add
+// their columns first, in a transaction of their own.
 func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	start := time.Now()
 	s.mu.Lock()
@@ -59,21 +64,19 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if err := sink.CheckBatch(b); err != nil {
+	recs, placeholders, err := checkBatch(b)
+	if err != nil {
 		return err
 	}
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
-	groups, err := s.groups(ctx, b.Records)
+	groups, err := s.groups(ctx, recs, placeholders)
 	if err != nil {
 		return err
 	}
 	for _, g := range groups {
-		if err := s.ensureStage(g.t); err != nil {
-			return err
-		}
-		if err := s.resetKeys(ctx, g.t); err != nil {
+		if err := s.stage(ctx, g); err != nil {
 			return err
 		}
 	}
@@ -103,19 +106,43 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 }
 
 // groups splits the records by entity (sink.GroupByEntity) and makes sure every schema
-// version they use has its columns. The records passed sink.CheckBatch: each has a
-// schema of its entity, with aligned values.
-func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
+// version they use has its columns. The records passed checkBatch: each has a schema
+// of its entity, with aligned values, a deletion an empty placeholder (left out of the
+// schema versions).
+func (s *Sink) groups(ctx context.Context, recs []sink.Record, placeholders map[*avrocodec.Schema]bool) ([]*group, error) {
 	byEntity := sink.GroupByEntity(recs)
 	out := make([]*group, 0, len(byEntity))
 	for _, er := range byEntity {
-		t, err := s.ensureTable(ctx, er.Entity, er.Schemas)
+		schemas := er.Schemas
+		if placeholders != nil {
+			schemas = slices.DeleteFunc(slices.Clone(schemas), func(sc *avrocodec.Schema) bool { return placeholders[sc] })
+		}
+		t, err := s.ensureTable(ctx, er.Entity, schemas)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &group{t: t, recs: er.Records})
+		g := &group{t: t, recs: er.Records}
+		g.vers, g.dels = splitDeletions(er.Records)
+		out = append(out, g)
 	}
 	return out, nil
+}
+
+// stage makes the group's appenders and staging tables ready, outside any
+// transaction.
+func (s *Sink) stage(ctx context.Context, g *group) error {
+	if err := s.ensureStage(g.t); err != nil {
+		return err
+	}
+	if len(g.vers) > 0 {
+		if err := s.resetKeys(ctx, g.t); err != nil {
+			return err
+		}
+	}
+	if len(g.dels) > 0 {
+		return s.resetDels(ctx, g.t)
+	}
+	return nil
 }
 
 // inTx runs fn in a transaction on the writer connection. On error the staging
@@ -162,55 +189,22 @@ func (s *Sink) checkOffsets(ctx context.Context, ranges []sink.Range) (map[sink.
 	return stored, nil
 }
 
-// upsert writes one entity's records inside the open transaction.
+// upsert writes one entity's records inside the open transaction: its deletions
+// first (their changelog rows included), then its versions and their changelog rows.
 func (s *Sink) upsert(ctx context.Context, g *group) error {
 	t := g.t
-	win := make(map[int64]int, len(g.recs))
-	for i, r := range g.recs {
-		j, ok := win[r.ID]
-		if !ok || newer(r, g.recs[j]) {
-			win[r.ID] = i
+	if len(g.dels) > 0 {
+		if err := s.applyDeletions(ctx, t, g.dels); err != nil {
+			return err
 		}
 	}
-	winners := make([]*sink.Record, 0, len(win))
-	for i, r := range g.recs {
-		if win[r.ID] == i {
-			winners = append(winners, r)
-		}
-	}
-	// A stored newer or equal version stays and keeps its winner out; an older one
-	// is deleted and replaced.
-	for _, r := range winners {
-		if err := t.keys.AppendRow(r.ID, r.Version); err != nil {
-			return fmt.Errorf("upsert %s: stage key %d: %w", t.entity.Name, r.ID, err)
-		}
-	}
-	if err := t.keys.Flush(); err != nil {
-		return fmt.Errorf("upsert %s: stage keys: %w", t.entity.Name, err)
-	}
-	skip, replaced, err := s.skipped(ctx, t)
+	winners, err := s.keptVersions(ctx, t, g.vers)
 	if err != nil {
 		return err
 	}
-	// Only delete when some stored row is replaced: a DELETE touches the whole table, and
-	// a backfill or replay replaces nothing.
-	if replaced > 0 {
-		if _, err := s.conn.ExecContext(ctx, t.sqlDelete); err != nil {
-			return fmt.Errorf("upsert %s: delete replaced rows: %w", t.main, err)
-		}
-	}
-	if len(skip) > 0 {
-		kept := winners[:0]
-		for _, r := range winners {
-			if !skip[r.ID] {
-				kept = append(kept, r)
-			}
-		}
-		winners = kept
-	}
 	var logRows []*sink.Record
 	if s.cfg.Changelog {
-		logRows = g.recs
+		logRows = g.vers
 	}
 	for round := 0; ; round++ {
 		insParts := parts(winners, round, len(t.ins))
@@ -222,6 +216,69 @@ func (s *Sink) upsert(ctx context.Context, g *group) error {
 			return err
 		}
 	}
+}
+
+// keptVersions returns the versions to insert: per id the latest of vers, unless the
+// stored row is newer or equal, or the id's latest deletion is not older. It deletes
+// the stored rows the returned versions replace.
+func (s *Sink) keptVersions(ctx context.Context, t *table, vers []*sink.Record) ([]*sink.Record, error) {
+	if len(vers) == 0 {
+		return nil, nil
+	}
+	win := make(map[int64]int, len(vers))
+	for i, r := range vers {
+		j, ok := win[r.ID]
+		if !ok || newer(r, vers[j]) {
+			win[r.ID] = i
+		}
+	}
+	winners := make([]*sink.Record, 0, len(win))
+	for i, r := range vers {
+		if win[r.ID] == i {
+			winners = append(winners, r)
+		}
+	}
+	// A stored newer or equal version stays and keeps its winner out; an older one
+	// is deleted and replaced. A winner deleted since is dropped from the keys first.
+	for _, r := range winners {
+		if err := t.keys.AppendRow(r.ID, r.Version); err != nil {
+			return nil, fmt.Errorf("upsert %s: stage key %d: %w", t.entity.Name, r.ID, err)
+		}
+	}
+	if err := t.keys.Flush(); err != nil {
+		return nil, fmt.Errorf("upsert %s: stage keys: %w", t.entity.Name, err)
+	}
+	blocked, err := s.guardVersions(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	skip, replaced, err := s.skipped(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	for id := range blocked {
+		if skip == nil {
+			skip = map[int64]bool{}
+		}
+		skip[id] = true
+	}
+	// Only delete when some stored row is replaced: a DELETE touches the whole table, and
+	// a backfill or replay replaces nothing.
+	if replaced > 0 {
+		if _, err := s.conn.ExecContext(ctx, t.sqlDelete); err != nil {
+			return nil, fmt.Errorf("upsert %s: delete replaced rows: %w", t.main, err)
+		}
+	}
+	if len(skip) > 0 {
+		kept := winners[:0]
+		for _, r := range winners {
+			if !skip[r.ID] {
+				kept = append(kept, r)
+			}
+		}
+		winners = kept
+	}
+	return winners, nil
 }
 
 // skipped returns the ids of the staged keys whose stored version is newer or equal
@@ -320,13 +377,14 @@ func (s *Sink) fillAndFlush(ctx context.Context, t *table, insParts, logParts []
 	return nil
 }
 
-// fill converts rows to the table's columns and appends them to the slot's appender.
+// fill converts versions to the staged columns and appends them to the slot's
+// appender.
 func (t *table) fill(sl *slot, rows []*sink.Record) error {
 	row := sl.row
 	defer clear(row)
 	for _, r := range rows {
 		p := t.plans[r.Schema.Fingerprint]
-		for c, col := range t.cols {
+		for c, col := range t.staged {
 			switch col.meta {
 			case partitionCol:
 				row[c] = r.Partition
@@ -424,8 +482,8 @@ func (s *Sink) Offsets(ctx context.Context) (map[sink.TopicPartition]int64, erro
 }
 
 // Reset empties every entity table and changelog table of the schema (the prepared
-// ones and those of every catalog entity that exist) and replaces the stored offsets by
-// next, in one transaction.
+// ones and those of every catalog entity that exist) and the deletions table, and
+// replaces the stored offsets by next, in one transaction.
 func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -458,6 +516,9 @@ func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) er
 				return fmt.Errorf("reset: empty %s: %w", name, err)
 			}
 		}
+		if _, err := s.conn.ExecContext(ctx, "DELETE FROM "+s.qualified(sink.DeletionsTable)); err != nil {
+			return fmt.Errorf("reset: empty %s: %w", sink.DeletionsTable, err)
+		}
 		if _, err := s.conn.ExecContext(ctx, "DELETE FROM "+s.qualified(offsetsTable)); err != nil {
 			return fmt.Errorf("clear offsets: %w", err)
 		}
@@ -465,6 +526,9 @@ func (s *Sink) Reset(ctx context.Context, next map[sink.TopicPartition]int64) er
 	})
 	if err != nil {
 		return fmt.Errorf("reset DuckDB %s: %w", s.cfg.Path, err)
+	}
+	for _, t := range s.tables {
+		t.deleted = deletedNone
 	}
 	s.log.Info("reset", "tables", len(tables), "offsets", len(ranges))
 	return nil
