@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
@@ -87,52 +86,6 @@ func keyFields(e catalog.Entity) []colField {
 		{name: catalog.Key, typ: &colType{kind: avrocodec.KindLong, base: "BIGINT"}},
 		{name: e.VersionField, typ: &colType{kind: avrocodec.KindTimestamp, base: "TIMESTAMPTZ"}},
 	}
-}
-
-// checkBatch runs sink.CheckBatch and returns the records the rest of Write works on.
-// sink.CheckBatch refuses a record without a schema, and a deletion has none, so a
-// batch with deletions is checked as a copy in which each deletion carries an empty
-// placeholder schema of its entity (no fields, so no values): every other rule (ranges,
-// Kafka order across versions and deletions) still holds. The copy's records are
-// returned, so that sink.GroupByEntity can group them, with the set of placeholders
-// to leave out of the schema versions. A batch without deletions is not copied.
-func checkBatch(b sink.Batch) ([]sink.Record, map[*avrocodec.Schema]bool, error) {
-	if !slices.ContainsFunc(b.Records, func(r sink.Record) bool { return r.Delete != nil }) {
-		return b.Records, nil, sink.CheckBatch(b)
-	}
-	recs := slices.Clone(b.Records)
-	byEntity := map[string]*avrocodec.Schema{}
-	placeholders := map[*avrocodec.Schema]bool{}
-	for i := range recs {
-		r := &recs[i]
-		if r.Delete == nil {
-			continue
-		}
-		sc := byEntity[r.Entity.Name]
-		if sc == nil {
-			sc = &avrocodec.Schema{Entity: r.Entity.Name, Root: &avrocodec.Type{Kind: avrocodec.KindRecord}}
-			byEntity[r.Entity.Name] = sc
-			placeholders[sc] = true
-		}
-		r.Schema, r.Values = sc, nil
-	}
-	return recs, placeholders, sink.CheckBatch(sink.Batch{Records: recs, Ranges: b.Ranges})
-}
-
-// splitDeletions returns the versions and the deletions among recs (recs itself and
-// nil when there is no deletion).
-func splitDeletions(recs []*sink.Record) (vers, dels []*sink.Record) {
-	if !slices.ContainsFunc(recs, func(r *sink.Record) bool { return r.Delete != nil }) {
-		return recs, nil
-	}
-	for _, r := range recs {
-		if r.Delete != nil {
-			dels = append(dels, r)
-		} else {
-			vers = append(vers, r)
-		}
-	}
-	return vers, dels
 }
 
 // latestDeletions returns, per id, the deletion with the latest time (the first of

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/sink"
 )
@@ -41,9 +39,8 @@ var roundRows = 50_000
 // group is the records of one entity within a batch.
 type group struct {
 	t    *table
-	recs []*sink.Record // every record, in batch order
-	vers []*sink.Record // the versions (recs itself when there is no deletion)
-	dels []*sink.Record // the deletions
+	vers []*sink.Record // the versions, in batch order
+	dels []*sink.Record // the deletions, in batch order
 }
 
 // Write stores one batch in one DuckDB transaction: it checks every range against the
@@ -64,14 +61,13 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if s.closed {
 		return ErrClosed
 	}
-	recs, placeholders, err := checkBatch(b)
-	if err != nil {
+	if err := sink.CheckBatch(b); err != nil {
 		return err
 	}
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
-	groups, err := s.groups(ctx, recs, placeholders)
+	groups, err := s.groups(ctx, b.Records)
 	if err != nil {
 		return err
 	}
@@ -105,25 +101,18 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	return nil
 }
 
-// groups splits the records by entity (sink.GroupByEntity) and makes sure every schema
-// version they use has its columns. The records passed checkBatch: each has a schema
-// of its entity, with aligned values, a deletion an empty placeholder (left out of the
-// schema versions).
-func (s *Sink) groups(ctx context.Context, recs []sink.Record, placeholders map[*avrocodec.Schema]bool) ([]*group, error) {
+// groups splits the records by entity (sink.GroupByEntity: versions and deletions) and
+// makes sure every schema version they use has its columns. The records passed
+// sink.CheckBatch.
+func (s *Sink) groups(ctx context.Context, recs []sink.Record) ([]*group, error) {
 	byEntity := sink.GroupByEntity(recs)
 	out := make([]*group, 0, len(byEntity))
 	for _, er := range byEntity {
-		schemas := er.Schemas
-		if placeholders != nil {
-			schemas = slices.DeleteFunc(slices.Clone(schemas), func(sc *avrocodec.Schema) bool { return placeholders[sc] })
-		}
-		t, err := s.ensureTable(ctx, er.Entity, schemas)
+		t, err := s.ensureTable(ctx, er.Entity, er.Schemas)
 		if err != nil {
 			return nil, err
 		}
-		g := &group{t: t, recs: er.Records}
-		g.vers, g.dels = splitDeletions(er.Records)
-		out = append(out, g)
+		out = append(out, &group{t: t, vers: er.Records, dels: er.Deletes})
 	}
 	return out, nil
 }
