@@ -55,10 +55,10 @@ func quoteIdent(s string) string { return "`" + s + "`" }
 
 // commitScript renders the multi-statement transaction that stores one batch: it
 // fences on the stored offsets, appends the staged rows (versions and deletions) to the
-// changelog, applies the deletions (writeDeletionSteps), merges the newest version of
-// each id into the entity table (an older or equal version never replaces a stored one,
-// nor does one not newer than the id's latest deletion), and advances the offsets — all
-// or nothing.
+// changelog, merges the newest version of each id into the entity table (an older or
+// equal version never replaces a stored one, nor does one not newer than the id's
+// latest deletion; writeVersionMerge), applies the deletions (writeDeletionSteps), and
+// advances the offsets — all or nothing.
 func (s *Sink) commitScript(batchID string, parts []entityCommit) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- gorgias-kafka batch %s\nBEGIN TRANSACTION;\n", batchID)
@@ -86,26 +86,12 @@ func (s *Sink) commitScript(batchID string, parts []entityCommit) string {
 		}
 		list := strings.Join(cols, ", ")
 		fmt.Fprintf(&b, "INSERT INTO %s (%s)\nSELECT %s FROM %s;\n", s.tableRef(p.entity.ChangelogTable()), list, list, stg)
+		if p.versions {
+			s.writeVersionMerge(&b, p, stg, cols, list)
+		}
 		if p.deletions {
 			s.writeDeletionSteps(&b, p, stg)
 		}
-		if !p.versions {
-			continue
-		}
-		v := quoteIdent(p.entity.VersionField)
-		fmt.Fprintf(&b, "MERGE %s T\nUSING (SELECT * FROM %s R WHERE R.%s IS NULL AND %s QUALIFY ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) = 1) S\nON T.%s = S.%s AND T.%s BETWEEN %d AND %d\n",
-			s.tableRef(p.entity.Table()), stg, quoteIdent(ColDeletedAt), s.versionGuard(p), quoteIdent(catalog.Key), v, quoteIdent(ColOffset),
-			quoteIdent(catalog.Key), quoteIdent(catalog.Key), quoteIdent(catalog.Key), p.idLo, p.idHi)
-		var sets []string
-		vals := make([]string, len(cols))
-		for i, c := range cols {
-			if p.columns[i] != catalog.Key { // the join key stays as it is
-				sets = append(sets, c+" = S."+c)
-			}
-			vals[i] = "S." + c
-		}
-		fmt.Fprintf(&b, "WHEN MATCHED AND (T.%s IS NULL OR S.%s > T.%s) THEN UPDATE SET %s\n", v, v, v, strings.Join(sets, ", "))
-		fmt.Fprintf(&b, "WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s);\n", list, strings.Join(vals, ", "))
 	}
 	for _, p := range parts {
 		if len(p.ranges) == 0 {
@@ -188,4 +174,26 @@ func fnv32(s string) uint32 {
 		h *= 16777619
 	}
 	return h
+}
+
+// writeVersionMerge appends the MERGE of p's staged versions into the entity table: the
+// newest version of each id, unless the stored row is newer or equal, or a deletion
+// stored by an earlier batch is not older (versionGuard). The batch's own deletions
+// come after it (writeDeletionSteps), so a soft-deleted row keeps its last version's
+// fields however the history was batched.
+func (s *Sink) writeVersionMerge(b *strings.Builder, p entityCommit, stg string, cols []string, list string) {
+	v := quoteIdent(p.entity.VersionField)
+	fmt.Fprintf(b, "MERGE %s T\nUSING (SELECT * FROM %s R WHERE R.%s IS NULL AND %s QUALIFY ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) = 1) S\nON T.%s = S.%s AND T.%s BETWEEN %d AND %d\n",
+		s.tableRef(p.entity.Table()), stg, quoteIdent(ColDeletedAt), s.versionGuard(p), quoteIdent(catalog.Key), v, quoteIdent(ColOffset),
+		quoteIdent(catalog.Key), quoteIdent(catalog.Key), quoteIdent(catalog.Key), p.idLo, p.idHi)
+	var sets []string
+	vals := make([]string, len(cols))
+	for i, c := range cols {
+		if p.columns[i] != catalog.Key { // the join key stays as it is
+			sets = append(sets, c+" = S."+c)
+		}
+		vals[i] = "S." + c
+	}
+	fmt.Fprintf(b, "WHEN MATCHED AND (T.%s IS NULL OR S.%s > T.%s) THEN UPDATE SET %s\n", v, v, v, strings.Join(sets, ", "))
+	fmt.Fprintf(b, "WHEN NOT MATCHED THEN INSERT (%s) VALUES (%s);\n", list, strings.Join(vals, ", "))
 }

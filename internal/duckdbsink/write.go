@@ -182,11 +182,6 @@ func (s *Sink) checkOffsets(ctx context.Context, ranges []sink.Range) (map[sink.
 // first (their changelog rows included), then its versions and their changelog rows.
 func (s *Sink) upsert(ctx context.Context, g *group) error {
 	t := g.t
-	if len(g.dels) > 0 {
-		if err := s.applyDeletions(ctx, t, g.dels); err != nil {
-			return err
-		}
-	}
 	winners, err := s.keptVersions(ctx, t, g.vers)
 	if err != nil {
 		return err
@@ -199,12 +194,16 @@ func (s *Sink) upsert(ctx context.Context, g *group) error {
 		insParts := parts(winners, round, len(t.ins))
 		logParts := parts(logRows, round, len(t.logs))
 		if insParts == nil && logParts == nil {
-			return nil
+			break
 		}
 		if err := s.fillAndFlush(ctx, t, insParts, logParts); err != nil {
 			return err
 		}
 	}
+	if len(g.dels) == 0 {
+		return nil
+	}
+	return s.applyDeletions(ctx, t, g.dels)
 }
 
 // keptVersions returns the versions to insert: per id the latest of vers, unless the

@@ -208,25 +208,24 @@ func (s *Sink) storeOffsets(ctx context.Context, tx pgx.Tx, upd, ins offsetRows)
 	return nil
 }
 
-// writeGroup writes one entity's records inside the batch's transaction: its
-// deletions first, then its versions.
+// writeGroup writes one entity's records inside the batch's transaction: its versions
+// first (those a deletion stored by an earlier batch supersedes are skipped), then its
+// deletions, so that a soft-deleted row keeps its last version's fields however the
+// history was batched.
 func (s *Sink) writeGroup(ctx context.Context, tx pgx.Tx, g *group) error {
-	guard := len(g.dels) > 0
-	if guard {
-		if err := s.applyDeletions(ctx, tx, g); err != nil {
+	if len(g.recs) > 0 {
+		guard, err := s.hasDeletions(ctx, tx, g.t)
+		if err != nil {
+			return err
+		}
+		if err := s.upsert(ctx, tx, g, guard); err != nil {
 			return err
 		}
 	}
-	if len(g.recs) == 0 {
+	if len(g.dels) == 0 {
 		return nil
 	}
-	if !guard {
-		var err error
-		if guard, err = s.hasDeletions(ctx, tx, g.t); err != nil {
-			return err
-		}
-	}
-	return s.upsert(ctx, tx, g, guard)
+	return s.applyDeletions(ctx, tx, g)
 }
 
 // upsert writes one entity's versions inside the batch's transaction: COPY into the

@@ -102,6 +102,9 @@ type Batch struct {
 // really came back) is stored as usual and clears the deletion columns; a deletion older
 // than the stored version is ignored; and the changelog, when enabled, gets one row per
 // deletion (id, the deletion columns, the Kafka columns; the object's fields NULL).
+// Within a batch the versions are applied first (checked against the deletions stored
+// by earlier batches), then the deletions, so that the result does not depend on how
+// the history was cut into batches.
 type DeleteMode string
 
 const (

@@ -154,6 +154,16 @@ var deleteCases = []deleteCase{
 		d.check(t, live(d.v[0]), live(d.v[1]), live(d.v[2]), live(withOffset(x2, 4)))
 		d.changelog(t, 6, 1)
 	}},
+	{"VersionAndDeletionInOneBatch", func(t *testing.T, d *deleteEnv) {
+		// A replay reads an object's last version and its tombstone in one batch: the
+		// soft row keeps that version's fields, as when they came in two batches.
+		recs := d.fx.Records(t, d.tickets, 5, 0)
+		e := recs[4]
+		del := Tombstone(d.tickets, e.ID, e.Version.Add(time.Minute), tombstone.Merged, d.v[0].ID, 0)
+		d.write(t, e, del)
+		d.check(t, live(d.v[0]), live(d.v[1]), live(d.v[2]), live(d.v[3]), deletedRow(ptr(withOffset(e, 4)), withOffset(del, 5)))
+		d.changelog(t, 6, 1)
+	}},
 	{"UnknownIDRecordedOrIgnored", func(t *testing.T, d *deleteEnv) {
 		del := Tombstone(d.tickets, 999_999_999, latest(d.v), tombstone.Disappeared, 0, 0)
 		again := Tombstone(d.tickets, 999_999_999, latest(d.v).Add(time.Second), tombstone.Deleted, 0, 0)
@@ -173,6 +183,8 @@ var deleteCases = []deleteCase{
 		d.changelog(t, 1, 0)
 	}},
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func latest(recs []sink.Record) time.Time {
 	var m time.Time

@@ -95,17 +95,20 @@ func (m *Memory) Write(_ context.Context, b sink.Batch) error {
 	if err := sink.CheckContinues(m.offsets, b.Ranges); err != nil {
 		return err
 	}
+	// Versions first (checked against the deletions of earlier batches), then
+	// deletions: a soft-deleted row keeps its last version's fields however the history
+	// was batched.
 	for _, r := range b.Records {
 		if m.tables[r.Entity.Name] == nil {
 			m.tables[r.Entity.Name] = map[int64]map[string]any{}
 		}
-		if r.Delete != nil {
-			m.applyDelete(r)
+		if r.Delete == nil {
+			m.applyVersion(r)
 		}
 	}
 	for _, r := range b.Records {
-		if r.Delete == nil {
-			m.applyVersion(r)
+		if r.Delete != nil {
+			m.applyDelete(r)
 		}
 	}
 	for _, rg := range b.Ranges {
