@@ -12,16 +12,49 @@ import (
 )
 
 // batchPolicy says when a pending batch closes: at MaxRecords records, MaxBytes bytes
-// of keys and values, or MaxWait after its first record, whichever comes first.
+// of keys and values, or MaxWait after its first record, whichever comes first. While
+// the runner is catching up (more than CatchUpLag records behind the end offsets), the
+// record and byte limits give way to CatchUpBytes: the history is read in large
+// batches, and steady state stays fresh.
 type batchPolicy struct {
 	MaxRecords int
 	MaxBytes   int
 	MaxWait    time.Duration
+	// CatchUpLag is the lag (records) beyond which the runner catches up; 0: never.
+	CatchUpLag int64
+	// CatchUpBytes closes a batch while catching up.
+	CatchUpBytes int
 }
 
-// full reports whether b must be written now.
-func (p batchPolicy) full(b *batcher, now time.Time) bool {
-	return !b.empty() && (b.count() >= p.MaxRecords || b.bytes >= p.MaxBytes || now.Sub(b.began) >= p.MaxWait)
+// catchingUp reports whether a lag of lag records makes batches grow.
+func (p batchPolicy) catchingUp(lag int64) bool { return p.CatchUpLag > 0 && lag > p.CatchUpLag }
+
+// full reports whether b must be written now, with the runner lag records behind.
+func (p batchPolicy) full(b *batcher, now time.Time, lag int64) bool {
+	switch {
+	case b.empty():
+		return false
+	case now.Sub(b.began) >= p.MaxWait:
+		return true
+	case p.catchingUp(lag):
+		return b.bytes >= p.CatchUpBytes
+	}
+	return b.count() >= p.MaxRecords || b.bytes >= p.MaxBytes
+}
+
+// pollLimit is how many records the next poll may add to b: what is left of the
+// record limit, or while catching up what is left of the byte budget at the batch's
+// average record size (1 KiB before the first record), so that a poll does not
+// overshoot the budget by much.
+func (p batchPolicy) pollLimit(b *batcher, lag int64) int {
+	if !p.catchingUp(lag) {
+		return max(p.MaxRecords-b.count(), 1)
+	}
+	avg := 1024
+	if b.count() > 0 {
+		avg = max(b.bytes/b.count(), 1)
+	}
+	return max((p.CatchUpBytes-b.bytes)/avg, 1)
 }
 
 // deadline is when the pending batch closes on time.

@@ -127,3 +127,21 @@ func (s *stallWatch) progressed(now time.Time) { s.last = now }
 
 // stalled reports whether nothing was stored for longer than the limit.
 func (s *stallWatch) stalled(now time.Time) bool { return now.Sub(s.last) > s.limit }
+
+// lag is how many records the runner is behind the end offsets of the partitions it
+// has fetched, counting the pending batch b as read. A partition without a stored
+// offset counts from offset 0 (a new sink reads from the start of the topic; where
+// retention removed the oldest records, this overestimates).
+func (r *Runner) lag(b *batcher) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for tp, end := range r.ends {
+		pos := max(r.pos[tp], 0)
+		if rg, inBatch := b.ranges[tp]; inBatch {
+			pos = rg.Next
+		}
+		n += max(end-pos, 0)
+	}
+	return n
+}

@@ -112,7 +112,7 @@ func (l *loop) poll(ctx context.Context) kgo.Fetches {
 		pctx, cancel = context.WithTimeout(ctx, 500*time.Millisecond)
 	}
 	defer cancel()
-	return l.cl.PollRecords(pctx, l.r.cfg.BatchMaxRecords-l.b.count())
+	return l.cl.PollRecords(pctx, l.r.policy.pollLimit(l.b, l.r.lag(l.b)))
 }
 
 // fetchError returns the first fetch error that is not a poll timeout or a topic that
@@ -156,7 +156,7 @@ func (l *loop) shouldWrite() bool {
 	if l.b.empty() {
 		return false
 	}
-	if l.r.policy.full(l.b, time.Now()) {
+	if l.r.policy.full(l.b, time.Now(), l.r.lag(l.b)) {
 		return true
 	}
 	return l.goal != nil && len(l.r.behind(l.goal, l.b)) == 0

@@ -44,6 +44,17 @@ type Config struct {
 	BatchMaxBytes int `config:"batch_max_bytes" default:"16777216" min:"1024" max:"17179869184" help:"a batch closes at this many bytes of record values"`
 	// BatchMaxWait closes a non-empty batch this long after its first record (default 5 s).
 	BatchMaxWait time.Duration `config:"batch_max_wait" default:"auto" zero:"auto" min:"10ms" help:"a non-empty batch closes this long after its first record; auto: the sink's own default (5s DuckDB and PostgreSQL, 1m BigQuery for its job quotas)"`
+	// CatchUpLag is the lag, in records behind the partitions' end offsets in all, beyond
+	// which the runner is catching up (a replay, a new sink, a long outage): its batches
+	// then close at CatchUpMaxBytes (or BatchMaxWait) instead of BatchMaxRecords and
+	// BatchMaxBytes, so that a destination with a cost per batch (a BigQuery job, a
+	// DuckDB commit) takes the history in fewer, larger batches. Once caught up, batches
+	// close on the steady-state limits again and stay fresh. 0 turns catching up off.
+	CatchUpLag int `config:"catchup_lag" default:"50000" min:"0" max:"1000000000000" help:"records behind the end offsets beyond which batches grow to catchup_max_bytes (a replay, a new sink, a long outage); 0: never"`
+	// CatchUpMaxBytes closes a batch while catching up at this many bytes of keys and
+	// values. It is at most half the memory budget (the most a batch holds before
+	// fetching pauses); 0 means exactly that.
+	CatchUpMaxBytes int `config:"catchup_max_bytes" default:"0" min:"0" max:"17179869184" help:"a batch closes at this many bytes while catching up; 0 or more than half of memory_budget: half of memory_budget"`
 	// MemoryBudget bounds the bytes of fetched records held by the runner and the Kafka
 	// client together (default 128 MiB): fetch sizes are derived from it, and every
 	// partition is paused while a batch holds more than half of it.
@@ -112,6 +123,9 @@ func (c Config) withDefaults() Config {
 	if c.MemoryBudget <= 0 {
 		c.MemoryBudget = 128 << 20
 	}
+	if c.CatchUpMaxBytes <= 0 || c.CatchUpMaxBytes > c.MemoryBudget/2 {
+		c.CatchUpMaxBytes = c.MemoryBudget / 2
+	}
 	if c.OnceStallTimeout <= 0 {
 		c.OnceStallTimeout = 5 * time.Minute
 	}
@@ -137,7 +151,8 @@ type Runner struct {
 	// group's offset adjustment.
 	mu  sync.Mutex
 	pos map[TopicPartition]int64 // expected First of the next range; NoOffset if none stored
-	// ends holds the end offset of each partition seen in the latest fetch (for Lag).
+	// ends holds the end offset of each partition seen in the latest fetch (for Lag and
+	// catching up).
 	ends map[TopicPartition]int64
 
 	// hook, when set by tests, is called at each step; an error simulates a crash.
@@ -159,7 +174,8 @@ func NewRunner(cfg Config, s Sink, reg *avrocodec.Registry, kopts []kgo.Opt) *Ru
 	cfg = cfg.withDefaults()
 	r := &Runner{cfg: cfg, sink: s, reg: reg, kopts: kopts, topics: map[string]catalog.Entity{},
 		pos: map[TopicPartition]int64{}, ends: map[TopicPartition]int64{}, schemas: newSchemaCache(),
-		policy: batchPolicy{MaxRecords: cfg.BatchMaxRecords, MaxBytes: cfg.BatchMaxBytes, MaxWait: cfg.BatchMaxWait}}
+		policy: batchPolicy{MaxRecords: cfg.BatchMaxRecords, MaxBytes: cfg.BatchMaxBytes, MaxWait: cfg.BatchMaxWait,
+			CatchUpLag: int64(cfg.CatchUpLag), CatchUpBytes: cfg.CatchUpMaxBytes}}
 	for _, e := range cfg.Entities {
 		r.topics[e.Topic(cfg.TopicPrefix)] = e
 	}
@@ -279,6 +295,7 @@ func (r *Runner) runOnce(ctx context.Context, adm *kadm.Client) error {
 	}
 	defer cl.Close()
 	log.Info("sink runner started", "mode", "once", "partitions", len(g), "behind", len(tps))
+	r.seedEnds(g)
 	l := &loop{r: r, cl: cl, b: newBatcher(r), goal: g, stall: stallWatch{limit: r.cfg.OnceStallTimeout, last: time.Now()},
 		commitLag: r.adminLagCommit(adm)}
 	return l.run(ctx)
@@ -395,12 +412,19 @@ func (r *Runner) assigned(_ context.Context, _ *kgo.Client, added map[string][]i
 	r.cfg.Metrics.Joined(tps)
 }
 
+// seedEnds records the end offsets listed at the start of a run with a goal, so that
+// its lag counts every partition before each was fetched once.
+func (r *Runner) seedEnds(g goal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for tp, p := range g {
+		r.ends[tp] = p.End
+	}
+}
+
 // noteEnds records the end offset (last stable offset; read_committed) of every fetched
 // partition and reports its lag behind it.
 func (r *Runner) noteEnds(fs kgo.Fetches) {
-	if r.cfg.Metrics == nil {
-		return
-	}
 	lags := map[TopicPartition]int64{}
 	r.mu.Lock()
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
@@ -409,17 +433,23 @@ func (r *Runner) noteEnds(fs kgo.Fetches) {
 		if end < 0 {
 			end = p.HighWatermark
 		}
+		if p.Err != nil || end < 0 {
+			return
+		}
+		r.ends[tp] = end
 		pos, ok := r.pos[tp]
-		if p.Err != nil || !ok || end < 0 {
+		if !ok {
 			return
 		}
 		if pos == NoOffset {
 			pos = max(p.LogStartOffset, 0)
 		}
-		r.ends[tp] = end
 		lags[tp] = max(end-pos, 0)
 	})
 	r.mu.Unlock()
+	if r.cfg.Metrics == nil {
+		return
+	}
 	for tp, n := range lags {
 		r.cfg.Metrics.Lag(tp, n)
 	}

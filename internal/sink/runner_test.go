@@ -361,3 +361,39 @@ func TestOnceWritesLastBatchWithoutWaiting(t *testing.T) {
 	}
 	w.checkTruth(m)
 }
+
+// A runner far behind the end offsets (a new sink) reads the history in batches larger
+// than BatchMaxRecords, bounded by CatchUpMaxBytes; once within CatchUpLag of the ends
+// it is back to BatchMaxRecords. The destination ends equal to the truth either way.
+func TestCatchUpBatchesGrow(t *testing.T) {
+	w := newWorld(t)
+	w.produce()
+	for _, c := range []struct {
+		name string
+		lag  int
+	}{{"catching up", 1000}, {"off", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			m := sinktest.NewMemory()
+			var sizes []int
+			m.FailWrite = func(b sink.Batch) error { sizes = append(sizes, len(b.Records)); return nil }
+			w.consume("mem-"+c.name, m, func(cfg *sink.Config) {
+				cfg.BatchMaxRecords, cfg.CatchUpLag, cfg.CatchUpMaxBytes, cfg.MemoryBudget = 100, c.lag, 256<<10, 8<<20
+				cfg.BatchMaxWait = time.Minute // batches close on size, not time
+			})
+			w.checkTruth(m)
+			total, largest := 0, 0
+			for _, n := range sizes {
+				total, largest = total+n, max(largest, n)
+			}
+			t.Logf("%d batches for %d records, largest %d, last %v", len(sizes), total, largest, sizes[max(len(sizes)-3, 0):])
+			switch {
+			case c.lag > 0 && largest <= 100:
+				t.Errorf("catching up: the largest batch has %d records, want more than BatchMaxRecords (100)", largest)
+			case c.lag > 0 && sizes[len(sizes)-1] > 100:
+				t.Errorf("caught up: the last batch has %d records, want at most BatchMaxRecords (100)", sizes[len(sizes)-1])
+			case c.lag == 0 && largest > 100:
+				t.Errorf("catching up off: a batch of %d records, want at most 100", largest)
+			}
+		})
+	}
+}
