@@ -66,16 +66,32 @@ func TestConsumerConfig(t *testing.T) {
 }
 
 // TestBigQueryConfigFile: the shipped BigQuery file loads, picks the BigQuery batch
-// wait, and an endpoint override that is not a URL is reported by key.
+// wait and catch-up lag, and an endpoint override that is not a URL is reported by key.
 func TestBigQueryConfigFile(t *testing.T) {
 	bq := driverConfig(t, "bigquery").(*bigquerysink.Config) // the struct every loader fills
 	c, err := loadConsumer(t, nil, "../configs/sink-bigquery.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wait := c.Sink.For(c.Dest).BatchMaxWait
-	if c.Dest.Scheme() != "bigquery" || wait != bigquerysink.BatchMaxWait || c.Dest.Schema != "gorgias" || bq.Retry.Attempts != 10 {
-		t.Fatalf("got scheme %s, wait %s, dataset %s, attempts %d", c.Dest.Scheme(), wait, c.Dest.Schema, bq.Retry.Attempts)
+	r := c.Sink.For(c.Dest)
+	if c.Dest.Scheme() != "bigquery" || r.BatchMaxWait != bigquerysink.BatchMaxWait || r.CatchUpLag != bigquerysink.CatchUpLag ||
+		c.Dest.Schema != "gorgias" || bq.Retry.Attempts != 10 {
+		t.Fatalf("got scheme %s, wait %s, catch-up lag %d, dataset %s, attempts %d", c.Dest.Scheme(), r.BatchMaxWait, r.CatchUpLag, c.Dest.Schema, bq.Retry.Attempts)
+	}
+	// The catch-up lag is the sink's own unless set: DuckDB never catches up by default.
+	duck, err := loadConsumer(t, nil, "../configs/sink-duckdb.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag := duck.Sink.For(duck.Dest).CatchUpLag; lag != -1 {
+		t.Errorf("DuckDB catch-up lag %d, want -1 (never)", lag)
+	}
+	set, err := loadConsumer(t, map[string]string{"SINK_CATCHUP_LAG": "7000"}, "../configs/sink-bigquery.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag := set.Sink.For(set.Dest).CatchUpLag; lag != 7000 {
+		t.Errorf("SINK_CATCHUP_LAG=7000 gave %d", lag)
 	}
 	t.Run("bad endpoint", func(t *testing.T) {
 		_, err := loadConsumer(t, map[string]string{"BIGQUERY_ENDPOINT": "127.0.0.1:9050"}, "../configs/sink-bigquery.yaml")

@@ -12,11 +12,16 @@ import (
 // minute bounds the load and DML jobs per day (see the README).
 const BatchMaxWait = time.Minute
 
+// CatchUpLag is the BigQuery sink's catch-up lag when sink.catchup_lag is auto: more
+// than 50,000 records behind, batches grow to sink.catchup_max_bytes, so that a replay
+// or a new sink spends few of the jobs a table may run per day (two per batch).
+const CatchUpLag = 50_000
+
 // The BigQuery sink serves bigquery:// destinations; its keys are bigquery.* (Config's
 // tags).
 func init() {
 	sink.Register(sink.Driver[Config]{
-		Name: "bigquery", Schemes: []string{"bigquery"}, BatchMaxWait: BatchMaxWait,
+		Name: "bigquery", Schemes: []string{"bigquery"}, BatchMaxWait: BatchMaxWait, CatchUpLag: CatchUpLag,
 		Open: func(ctx context.Context, d sink.Dest, cfg Config) (sink.Sink, error) {
 			dest, err := ParseURI(d.URI)
 			if err != nil {

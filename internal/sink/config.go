@@ -14,8 +14,8 @@ func (c *Config) Validate(report func(key, why string)) {
 
 // For completes a loaded runner configuration with what depends on the destination:
 // the sink name (default: the destination's driver), the static membership id
-// (default: the sink name; "none": dynamic membership), the batch wait when it is auto
-// (the driver's default) and the topic prefix.
+// (default: the sink name; "none": dynamic membership), the batch wait and the catch-up
+// lag when they are auto (the driver's defaults) and the topic prefix.
 func (c Config) For(d Dest) Config {
 	if c.Name == "" {
 		c.Name = d.Name()
@@ -28,6 +28,9 @@ func (c Config) For(d Dest) Config {
 	}
 	if c.BatchMaxWait == 0 {
 		c.BatchMaxWait = d.DefaultBatchMaxWait()
+	}
+	if c.CatchUpLag == 0 {
+		c.CatchUpLag = d.DefaultCatchUpLag()
 	}
 	c.TopicPrefix = d.TopicPrefix
 	if c.Logger == nil {

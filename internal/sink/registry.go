@@ -65,6 +65,9 @@ type Driver[C any] struct {
 	Schemes []string
 	// BatchMaxWait is the batch wait used when sink.batch_max_wait is auto.
 	BatchMaxWait time.Duration
+	// CatchUpLag is the catch-up lag used when sink.catchup_lag is auto (see
+	// Config.CatchUpLag); 0: the sink never catches up by default.
+	CatchUpLag int
 	// Open opens the destination. It gets the configuration as loaded and validated.
 	Open func(ctx context.Context, dest Dest, cfg C) (Sink, error)
 }
@@ -74,6 +77,7 @@ type registered struct {
 	name         string
 	schemes      []string
 	batchMaxWait time.Duration
+	catchUpLag   int
 	config       any // *C, loaded in place by the consumer
 	open         func(ctx context.Context, dest Dest) (Sink, error)
 }
@@ -103,7 +107,7 @@ func Register[C any](d Driver[C]) {
 	}
 	cfg := new(C)
 	drivers[d.Name] = &registered{
-		name: d.Name, schemes: d.Schemes, batchMaxWait: d.BatchMaxWait, config: cfg,
+		name: d.Name, schemes: d.Schemes, batchMaxWait: d.BatchMaxWait, catchUpLag: d.CatchUpLag, config: cfg,
 		open: func(ctx context.Context, dest Dest) (Sink, error) { return d.Open(ctx, dest, *cfg) },
 	}
 }
@@ -182,6 +186,15 @@ func (d Dest) DefaultBatchMaxWait() time.Duration {
 		return r.batchMaxWait
 	}
 	return 5 * time.Second
+}
+
+// DefaultCatchUpLag returns the catch-up lag of the driver serving the destination (used
+// when sink.catchup_lag is auto), or -1 (never).
+func (d Dest) DefaultCatchUpLag() int {
+	if r, err := lookup(d.URI); err == nil && r.catchUpLag > 0 {
+		return r.catchUpLag
+	}
+	return -1
 }
 
 // Open opens the destination with the driver serving its URI's scheme and that

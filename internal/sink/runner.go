@@ -49,8 +49,10 @@ type Config struct {
 	// then close at CatchUpMaxBytes (or BatchMaxWait) instead of BatchMaxRecords and
 	// BatchMaxBytes, so that a destination with a cost per batch (a BigQuery job, a
 	// DuckDB commit) takes the history in fewer, larger batches. Once caught up, batches
-	// close on the steady-state limits again and stay fresh. 0 turns catching up off.
-	CatchUpLag int `config:"catchup_lag" default:"50000" min:"0" max:"1000000000000" help:"records behind the end offsets beyond which batches grow to catchup_max_bytes (a replay, a new sink, a long outage); 0: never"`
+	// close on the steady-state limits again and stay fresh. Zero or less turns catching
+	// up off; the consumer's auto (the zero value) is the sink's own default (see
+	// Driver.CatchUpLag), and -1 is never.
+	CatchUpLag int `config:"catchup_lag" default:"auto" zero:"auto" min:"-1" max:"1000000000000" help:"records behind the end offsets beyond which batches grow to catchup_max_bytes (a replay, a new sink, a long outage); auto: the sink's own default (BigQuery 50000; DuckDB and PostgreSQL never); -1: never"`
 	// CatchUpMaxBytes closes a batch while catching up at this many bytes of keys and
 	// values. It is at most half the memory budget (the most a batch holds before
 	// fetching pauses); 0 means exactly that.
