@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorgias-kafka/gorgias-kafka/internal/avrocodec"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/catalog"
+	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/bqfake"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/gorgiassim"
 	"github.com/gorgias-kafka/gorgias-kafka/internal/testing/proctest"
 )
@@ -37,6 +38,10 @@ import (
 // a consumer started straight from this process, which holds every record in its fake
 // Kafka cluster (about 1 GiB for 1M records), reported this process's peak instead of
 // its own. The launcher is small, so its share of the figure is a few MiB at most.
+//
+// REPLAY_DEST=bigquery replays into the BigQuery fake instead (in this process, so
+// its memory is not the consumer's) and also reports the jobs the replay ran, the
+// figure that counts against BigQuery's quotas.
 //
 // REPLAY_ARGS adds consumer flags and REPLAY_ENV ("|"-separated) environment, e.g.
 // the settings that kept a 1M-record replay at about 230 MiB:
@@ -59,12 +64,26 @@ func BenchmarkReplayMemory(b *testing.B) {
 	prefix := "replay."
 	fill(b, kopts, prefix, total)
 
+	var bq *bqfake.Server
+	if os.Getenv("REPLAY_DEST") == "bigquery" {
+		if bq, err = bqfake.New(bqfake.Options{Project: "test-project"}); err != nil {
+			b.Fatal(err)
+		}
+		defer bq.Close()
+	}
 	for i := 0; i < b.N; i++ {
-		db := filepath.Join(dir, fmt.Sprintf("replay%d.duckdb", i))
-		args := []string{bin, "replay", "--from", "earliest",
-			"--kafka.brokers", c.ListenAddrs()[0], "--kafka.topic_prefix", prefix,
-			"--dest.uri", "duckdb:///" + db, "--log.level", "warn",
-			"--metrics.listen=127.0.0.1:0"} // a free port: no clash with a consumer on :9465
+		dest := []string{"--dest.uri", "duckdb:///" + filepath.Join(dir, fmt.Sprintf("replay%d.duckdb", i))}
+		if bq != nil {
+			dest = []string{"--dest.uri", "bigquery://test-project", "--dest.schema", fmt.Sprintf("replay%d", i),
+				"--bigquery.endpoint", bq.URL()}
+		}
+		jobs := 0
+		if bq != nil {
+			jobs = len(bq.Jobs())
+		}
+		args := append([]string{bin, "replay", "--from", "earliest",
+			"--kafka.brokers", c.ListenAddrs()[0], "--kafka.topic_prefix", prefix, "--log.level", "warn",
+			"--metrics.listen=127.0.0.1:0"}, dest...) // a free port: no clash with a consumer on :9465
 		args = append(args, extraArgs()...)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestReplayLauncher$", "-test.count=1")
 		spec, _ := json.Marshal(args)
@@ -92,6 +111,9 @@ func BenchmarkReplayMemory(b *testing.B) {
 		b.ReportMetric(float64(maxrss)/1024, "peak-RSS-MiB")
 		b.ReportMetric(float64(total)/elapsed.Seconds(), "records/s")
 		b.ReportMetric(float64(total), "records")
+		if bq != nil {
+			b.ReportMetric(float64(len(bq.Jobs())-jobs), "jobs")
+		}
 	}
 }
 
