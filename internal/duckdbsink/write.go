@@ -98,6 +98,9 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 		return err
 	}
 	s.log.Debug("batch written", "records", len(b.Records), "ranges", len(b.Ranges), "took", time.Since(start))
+	if memLogOn {
+		s.logMemory(ctx, len(b.Records))
+	}
 	return nil
 }
 
