@@ -110,8 +110,9 @@ type Config struct {
 	// (a large INSERT writes full row groups straight to the file instead). With 32MB
 	// under a 64MB limit, every checkpoint found the memory full and spilled, creating
 	// about a thousand temporary block files a second (ext4 file creation was ~40% of
-	// the consumer's CPU); 16MB leaves the checkpoint room and made the 200k-300k
-	// record replay about 1.5 times as fast at the same peak RSS (machine shared).
+	// the consumer's CPU); 16MB leaves the checkpoint more room (a quarter as many
+	// temporary files): two back-to-back pairs of 200k-record replays ran 1.6 times
+	// as fast at the same peak RSS, two pairs of 300k split (machine shared).
 	// Each checkpoint also rewrites every table's last, partly filled row group, so a
 	// small threshold wants a small RowGroupSize: with DuckDB's 122,880-row groups a
 	// 16MB threshold made the sink 2-3 times slower, with 16,384-row groups 32MB costs
