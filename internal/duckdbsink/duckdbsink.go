@@ -66,7 +66,7 @@ const DefaultCheckpointThreshold = "512MB"
 
 // DefaultCappedCheckpointThreshold is the WAL size that triggers a checkpoint when
 // Config.CheckpointThreshold is empty and Config.MemoryLimit is set.
-const DefaultCappedCheckpointThreshold = "32MB"
+const DefaultCappedCheckpointThreshold = "16MB"
 
 // DefaultBlockSize is the block size, in bytes, of the DuckDB files the sink creates
 // when Config.BlockSize is 0 (DuckDB's own default is 256 KiB).
@@ -101,16 +101,24 @@ type Config struct {
 	MemoryLimit string `config:"memory_limit" default:"64MB" help:"DuckDB memory limit, e.g. 512MB (empty: DuckDB's default, 80% of RAM)"`
 	// CheckpointThreshold is the WAL size that makes DuckDB checkpoint (compress and
 	// write the new rows into the file): default DefaultCheckpointThreshold (512MB),
-	// or DefaultCappedCheckpointThreshold (32MB) when MemoryLimit is set. Rows not yet
-	// checkpointed are held uncompressed in DuckDB's memory, and under a small
-	// MemoryLimit they spill to temporary files, one file per block for blocks other
-	// than 256 KiB: a replay under 64MB with a 512MB threshold ran at half the speed.
+	// or DefaultCappedCheckpointThreshold (16MB) when MemoryLimit is set. Rows not yet
+	// checkpointed are held uncompressed in DuckDB's memory (duckdb_memory() tag
+	// IN_MEMORY_TABLE, about 1.7 times the WAL: 55-60 MiB at a 32MB threshold), and
+	// under a small MemoryLimit they spill to temporary files, one file per block for
+	// blocks other than 256 KiB: a replay under 64MB with a 512MB threshold ran at half
+	// the speed. A batch too small to fill a row group per table always takes this way
+	// (a large INSERT writes full row groups straight to the file instead). With 32MB
+	// under a 64MB limit, every checkpoint found the memory full and spilled, creating
+	// about a thousand temporary block files a second (ext4 file creation was ~40% of
+	// the consumer's CPU); 16MB leaves the checkpoint more room (a quarter as many
+	// temporary files): two back-to-back pairs of 200k-record replays ran 1.6 times
+	// as fast at the same peak RSS, two pairs of 300k split (machine shared).
 	// Each checkpoint also rewrites every table's last, partly filled row group, so a
 	// small threshold wants a small RowGroupSize: with DuckDB's 122,880-row groups a
 	// 16MB threshold made the sink 2-3 times slower, with 16,384-row groups 32MB costs
 	// the append-only replay nothing measurable (the upsert benchmark, half updates,
 	// loses about a third). The WAL is replayed on the next Open after a crash.
-	CheckpointThreshold string `config:"checkpoint_threshold" default:"32MB" help:"WAL size that triggers a DuckDB checkpoint"`
+	CheckpointThreshold string `config:"checkpoint_threshold" default:"16MB" help:"WAL size that triggers a DuckDB checkpoint"`
 	// BlockSize is the block size in bytes of a file the sink creates (0:
 	// DefaultBlockSize): a power of two from 16 KiB to 256 KiB. A file that exists
 	// keeps the block size it was created with. DuckDB keeps the unfilled last block

@@ -67,10 +67,12 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 	if err := s.ensureConn(ctx); err != nil {
 		return err
 	}
+	phase("groups")
 	groups, err := s.groups(ctx, b.Records)
 	if err != nil {
 		return err
 	}
+	phase("stage")
 	for _, g := range groups {
 		if err := s.stage(ctx, g); err != nil {
 			return err
@@ -89,6 +91,7 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 		if err := s.fail(pointUpserted); err != nil {
 			return err
 		}
+		phase("offsets")
 		if err := s.setOffsets(ctx, b.Ranges, stored); err != nil {
 			return err
 		}
@@ -98,6 +101,10 @@ func (s *Sink) Write(ctx context.Context, b sink.Batch) error {
 		return err
 	}
 	s.log.Debug("batch written", "records", len(b.Records), "ranges", len(b.Ranges), "took", time.Since(start))
+	phase("between batches")
+	if memLogOn {
+		s.logMemory(ctx, len(b.Records))
+	}
 	return nil
 }
 
@@ -144,6 +151,7 @@ func (s *Sink) inTx(ctx context.Context, groups []*group, fn func() error) error
 	}
 	err := fn()
 	if err == nil {
+		phase("commit")
 		if _, err = s.conn.ExecContext(ctx, "COMMIT"); err == nil {
 			return nil
 		}
@@ -236,6 +244,7 @@ func (s *Sink) keptVersions(ctx context.Context, t *table, vers []*sink.Record) 
 	if err := t.keys.Flush(); err != nil {
 		return nil, fmt.Errorf("upsert %s: stage keys: %w", t.entity.Name, err)
 	}
+	phase("keys " + t.entity.Name)
 	blocked, err := s.guardVersions(ctx, t)
 	if err != nil {
 		return nil, err
@@ -335,6 +344,7 @@ func (s *Sink) fillAndFlush(ctx context.Context, t *table, insParts, logParts []
 	for k, p := range logParts {
 		jobs = append(jobs, job{t.logs[k], p})
 	}
+	phase("fill " + t.entity.Name)
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for k := 1; k < len(jobs); k++ {
@@ -352,6 +362,7 @@ func (s *Sink) fillAndFlush(ctx context.Context, t *table, insParts, logParts []
 	if err := s.fail(pointFilled); err != nil {
 		return err
 	}
+	phase("flush " + t.entity.Name)
 	for k := range insParts {
 		if err := t.ins[k].app.FlushWithCancel(ctx); err != nil {
 			return fmt.Errorf("upsert into %s: %w", t.main, err)
