@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,7 @@ func mergeCandidates(ev feedEvent) []int64 {
 		return ids
 	}
 	add := func(raw json.RawMessage) {
-		if id, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil && id > 0 && !contains(ids, id) {
+		if id, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64); err == nil && id > 0 && !slices.Contains(ids, id) {
 			ids = append(ids, id)
 		}
 	}
@@ -163,15 +164,6 @@ func mergeCandidates(ev feedEvent) []int64 {
 		}
 	}
 	return ids
-}
-
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // lookUp asks the detail endpoint of each id of e: gone are those that answer 404,
